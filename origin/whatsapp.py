@@ -1,0 +1,122 @@
+"""WhatsApp's media rules as data: the one table serving, checks and uploads read.
+
+Values come from ../shared/whatsapp-media-facts.md (section 1a: Meta's current
+"Media" page and the per-type message pages, 2025-12 to 2026-06). Where sources
+disagree (section 1b) the table follows Meta's current wording and says so:
+
+* 3GPP is ``video/3gpp`` (Meta, and the upload endpoint's own error text);
+  AWS and several BSPs write ``video/3gp``.
+* Ogg must be Opus, and Meta's 131053 text names ``audio/ogg; codecs=opus``
+  as the accepted label; plain ``audio/ogg`` is reported rejected.
+* Sizes are written "5 MB", "16 MB" by Meta without saying whether a megabyte is
+  10**6 or 2**20 bytes. We use 10**6: a file we accept is then accepted under
+  either reading.
+* The 512x512 sticker rule is from the legacy messages reference and Meta's Node
+  SDK; the current sticker page lists only format and size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KB = 1000
+MB = 1000 * KB
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRule:
+    """One file kind WhatsApp accepts by link."""
+
+    whatsapp_type: str  # "audio" | "document" | "image" | "sticker" | "video"
+    extensions: tuple[str, ...]  # lower case, with the dot
+    content_type: str  # exactly what the origin sends as Content-Type
+    max_bytes: int
+    official: bool = True  # False: accepted in practice, not listed by Meta
+    note: str = ""
+
+
+RULES: tuple[MediaRule, ...] = (
+    MediaRule("audio", (".aac",), "audio/aac", 16 * MB),
+    MediaRule("audio", (".amr",), "audio/amr", 16 * MB),
+    MediaRule("audio", (".mp3",), "audio/mpeg", 16 * MB),
+    MediaRule("audio", (".m4a",), "audio/mp4", 16 * MB),
+    MediaRule(
+        "audio",
+        (".ogg",),
+        "audio/ogg; codecs=opus",
+        16 * MB,
+        note="Opus codec only, mono input only; voice notes must be Ogg/Opus, "
+        "and only files up to 512 KB show a play icon",
+    ),
+    MediaRule(
+        "audio",
+        (".opus",),
+        "audio/ogg; codecs=opus",
+        16 * MB,
+        official=False,
+        note="Ogg/Opus under an extension Meta does not list; Meta refuses the "
+        "label audio/opus, so it is served as audio/ogg; codecs=opus",
+    ),
+    MediaRule("document", (".txt",), "text/plain", 100 * MB),
+    MediaRule("document", (".pdf",), "application/pdf", 100 * MB),
+    MediaRule("document", (".doc",), "application/msword", 100 * MB),
+    MediaRule(
+        "document",
+        (".docx",),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        100 * MB,
+    ),
+    MediaRule("document", (".xls",), "application/vnd.ms-excel", 100 * MB),
+    MediaRule(
+        "document",
+        (".xlsx",),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        100 * MB,
+    ),
+    MediaRule("document", (".ppt",), "application/vnd.ms-powerpoint", 100 * MB),
+    MediaRule(
+        "document",
+        (".pptx",),
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        100 * MB,
+    ),
+    MediaRule(
+        "image",
+        (".jpg", ".jpeg"),
+        "image/jpeg",
+        5 * MB,
+        note="8-bit, RGB or RGBA",
+    ),
+    MediaRule("image", (".png",), "image/png", 5 * MB, note="8-bit, RGB or RGBA"),
+    MediaRule(
+        "sticker",
+        (".webp",),
+        "image/webp",
+        500 * KB,
+        note="512x512 px; static stickers up to 100 KB, animated up to 500 KB; "
+        "WebP is accepted only as a sticker, never as an image",
+    ),
+    MediaRule(
+        "video",
+        (".mp4",),
+        "video/mp4",
+        16 * MB,
+        note="H.264 video and AAC audio only, at most one audio stream; "
+        "Main or Baseline profile without B-frames; moov before mdat",
+    ),
+    MediaRule("video", (".3gp",), "video/3gpp", 16 * MB, note="as .mp4"),
+)
+
+STATIC_STICKER_MAX_BYTES = 100 * KB
+
+RULE_BY_EXTENSION: dict[str, MediaRule] = {
+    extension: rule for rule in RULES for extension in rule.extensions
+}
+
+
+def rule_for_name(name: str) -> MediaRule | None:
+    """The WhatsApp rule a file name falls under, by its extension."""
+    dot = name.rfind(".")
+    if dot <= name.rfind("/"):
+        return None
+    return RULE_BY_EXTENSION.get(name[dot:].lower())
