@@ -1,0 +1,33 @@
+"""HTTP-date parsing and formatting (RFC 9110 section 5.6.7), on top of email.utils."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from email.utils import formatdate, parsedate_to_datetime
+
+
+def format_http_date(seconds: float) -> str:
+    """IMF-fixdate, e.g. ``Tue, 22 Feb 2022 22:22:22 GMT``."""
+    return formatdate(int(seconds), usegmt=True)
+
+
+def parse_http_date(value: str) -> int | None:
+    """Whole seconds since the epoch, or None for anything that is not one HTTP-date.
+
+    Recipients must accept IMF-fixdate, RFC 850 and asctime forms; a value that
+    holds a list of dates (more than the one comma a date itself may have) is
+    invalid, and an invalid date must be ignored by the caller, never an error.
+    """
+    if value.count(",") > 1:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        # asctime dates carry no zone; HTTP-dates are always GMT.
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return int(parsed.timestamp())
+    except (OverflowError, OSError, ValueError):
+        return None
