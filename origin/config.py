@@ -1,0 +1,216 @@
+"""config.toml: read once at start-up, checked completely, so that a mistake is a
+one-line error naming the file and the key instead of a surprise at Meta."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from origin.cache_control import CacheControlError, check_response_policy, parse_cache_control
+from origin.policy import (
+    POLICY_KEYS,
+    Policy,
+    PolicyTable,
+    normalise_folder,
+    resolve_policies,
+)
+
+DEFAULT_CONFIG_NAME = "config.toml"
+BACKENDS = ("filesystem",)
+ETAG_MODES = ("strong", "weak", "off")
+DISPOSITIONS = ("inline", "attachment")
+
+
+class ConfigError(Exception):
+    """A problem in the configuration; str() is the one line shown to the operator."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = "http://127.0.0.1:8080"
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    root: Path
+    backend: str = "filesystem"
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str  # the file read, or a description of the built-in default
+    server: ServerConfig
+    storage: StorageConfig
+    policies: PolicyTable
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and check a config file; raise ConfigError for any problem in it."""
+    path = Path(path)
+    try:
+        with path.open("rb") as file:
+            document = tomllib.load(file)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    return config_from_document(document, source=str(path), base_dir=path.resolve().parent)
+
+
+def default_config(base_dir: Path) -> Config:
+    """The built-in default: ``media/`` under ``base_dir`` with the default policy."""
+    return config_from_document({}, source="built-in default", base_dir=base_dir)
+
+
+def config_from_document(document: dict[str, Any], source: str, base_dir: Path) -> Config:
+    reader = _Reader(source)
+    reader.only_keys(document, "", ("server", "storage", "policy"))
+    server = _read_server(reader, reader.table(document, "server"))
+    storage = _read_storage(reader, reader.table(document, "storage"), base_dir)
+    policies = _read_policies(reader, reader.table(document, "policy"))
+    return Config(source=source, server=server, storage=storage, policies=policies)
+
+
+class _Reader:
+    """Type checks that name the file and the dotted key in every message."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {key}: {message}")
+
+    def only_keys(self, table: dict[str, Any], prefix: str, allowed: tuple[str, ...]) -> None:
+        for key in table:
+            if key not in allowed:
+                name = f"{prefix}.{key}" if prefix else key
+                raise self.fail(name, f"unknown key (expected one of: {', '.join(allowed)})")
+
+    def table(self, document: dict[str, Any], key: str) -> dict[str, Any]:
+        value = document.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a table, not {_kind(value)}")
+        return value
+
+    def typed(self, table: dict[str, Any], prefix: str, key: str, kind: type, default: Any) -> Any:
+        value = table.get(key, default)
+        # bool is an int in Python, never in a config file.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.fail(f"{prefix}.{key}", f"must be {_kind_name(kind)}, not {_kind(value)}")
+        return value
+
+
+def _read_server(reader: _Reader, table: dict[str, Any]) -> ServerConfig:
+    reader.only_keys(table, "server", ("host", "port", "base_url"))
+    host = reader.typed(table, "server", "host", str, ServerConfig.host)
+    port = reader.typed(table, "server", "port", int, ServerConfig.port)
+    if not 0 < port < 65536:
+        raise reader.fail("server.port", f"{port} is not a TCP port (1 to 65535)")
+    base_url = reader.typed(table, "server", "base_url", str, f"http://{host}:{port}")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise reader.fail("server.base_url", f"{base_url!r} is not an http(s):// URL")
+    if parts.query or parts.fragment:
+        raise reader.fail("server.base_url", f"{base_url!r} must not have a query or fragment")
+    return ServerConfig(host=host, port=port, base_url=base_url.rstrip("/"))
+
+
+def _read_storage(reader: _Reader, table: dict[str, Any], base_dir: Path) -> StorageConfig:
+    reader.only_keys(table, "storage", ("backend", "root"))
+    backend = reader.typed(table, "storage", "backend", str, "filesystem")
+    if backend not in BACKENDS:
+        raise reader.fail("storage.backend", f"unknown backend {backend!r} (known: filesystem)")
+    root_value = reader.typed(table, "storage", "root", str, "media")
+    root = (base_dir / root_value).resolve()
+    if not root.is_dir():
+        problem = "is not a folder" if root.exists() else "does not exist"
+        raise reader.fail("storage.root", f"{root} {problem}")
+    return StorageConfig(root=root, backend=backend)
+
+
+def _read_policies(reader: _Reader, table: dict[str, Any]) -> PolicyTable:
+    declared: dict[str, dict[str, object]] = {}
+    for folder, keys in table.items():
+        name = f'policy."{folder}"'
+        if not isinstance(keys, dict):
+            raise reader.fail(name, f"must be a table, not {_kind(keys)}")
+        _check_folder(reader, name, folder)
+        normalised = normalise_folder(folder)
+        if normalised in declared:
+            raise reader.fail(name, f"names the same folder as another policy ({normalised})")
+        declared[normalised] = _read_policy_keys(reader, name, keys)
+    policies = resolve_policies(declared)
+    for folder, policy in policies.by_folder.items():
+        _check_resolved(reader, f'policy."{folder}"', policy, declared.get(folder, {}))
+    return policies
+
+
+def _check_folder(reader: _Reader, name: str, folder: str) -> None:
+    if not folder.startswith("/"):
+        raise reader.fail(name, "a policy folder must start with '/'")
+    segments = normalise_folder(folder).split("/")[1:]
+    for segment in segments if folder != "/" else []:
+        if segment in ("", ".", ".."):
+            raise reader.fail(name, "a policy folder must not contain '//', '.' or '..'")
+        if segment.startswith("."):
+            raise reader.fail(
+                name, "dot-folders are never served, so a policy for one is a mistake"
+            )
+
+
+def _read_policy_keys(reader: _Reader, name: str, keys: dict[str, Any]) -> dict[str, object]:
+    reader.only_keys(keys, name, POLICY_KEYS)
+    values: dict[str, object] = {}
+    for key in ("cache_control", "cdn_cache_control", "etag", "content_disposition"):
+        if key in keys:
+            values[key] = reader.typed(keys, name, key, str, None)
+    if "last_modified" in keys:
+        values["last_modified"] = reader.typed(keys, name, "last_modified", bool, None)
+    if values.get("etag", "strong") not in ETAG_MODES:
+        raise reader.fail(f"{name}.etag", f"unknown mode {values['etag']!r} (strong, weak or off)")
+    if values.get("content_disposition", "inline") not in DISPOSITIONS:
+        raise reader.fail(
+            f"{name}.content_disposition",
+            f'{values["content_disposition"]!r} is not "inline" or "attachment"',
+        )
+    if values.get("cdn_cache_control") == "":
+        values["cdn_cache_control"] = None
+    return values
+
+
+def _check_resolved(reader: _Reader, name: str, policy: Policy, own: dict[str, object]) -> None:
+    """Rules over the inherited whole; the message names the key this folder got wrong."""
+    try:
+        directives = parse_cache_control(policy.cache_control)
+        check_response_policy(directives)
+    except CacheControlError as error:
+        raise reader.fail(f"{name}.cache_control", str(error)) from None
+    if "no-cache" in directives and not policy.last_modified:
+        key = "last_modified" if "last_modified" in own else "cache_control"
+        raise reader.fail(
+            f"{name}.{key}",
+            "cache_control has no-cache but last_modified is false: Meta needs "
+            "Last-Modified to revalidate a no-cache link",
+        )
+    if policy.cdn_cache_control is not None:
+        try:
+            check_response_policy(parse_cache_control(policy.cdn_cache_control))
+        except CacheControlError as error:
+            raise reader.fail(f"{name}.cdn_cache_control", str(error)) from None
+
+
+def _kind(value: object) -> str:
+    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", int: "an integer", bool: "true or false"}[kind]
