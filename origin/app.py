@@ -1,0 +1,275 @@
+"""The ASGI application: GET and HEAD of stored files, with their folder's policy.
+
+Written against the raw ASGI interface, like Starlette's StaticFiles, because the
+hot path must be short: one stat, a cache lookup, the precondition checks and a
+send. The HTTP decisions live in pure modules (conditional, ranges,
+representation); this module only reads the request and sends what they decide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncGenerator
+from pathlib import Path
+
+from starlette.types import Receive, Scope, Send
+
+from origin.conditional import (
+    NO_PRECONDITIONS,
+    Preconditions,
+    evaluate_preconditions,
+    if_range_allows,
+)
+from origin.config import Config, ConfigError, default_config, load_config
+from origin.paths import storage_path
+from origin.ranges import ByteRange, Unsatisfiable, parse_range
+from origin.representation import Headers, Representation
+from origin.representations import Representations, StorageBusy
+from storage.base import FileChanged, Storage
+from storage.filesystem import FilesystemStorage
+
+logger = logging.getLogger("media_origin")
+
+CONFIG_ENV = "MEDIA_ORIGIN_CONFIG"
+ALLOWED_METHODS = b"GET, HEAD"
+_CONDITIONAL_HEADERS = frozenset(
+    {b"if-match", b"if-unmodified-since", b"if-none-match", b"if-modified-since"}
+)
+_RANGE_HEADERS = frozenset({b"range", b"if-range"})
+_INTERESTING = _CONDITIONAL_HEADERS | _RANGE_HEADERS
+
+
+def _plain(status: int, text: str, extra: Headers = ()) -> tuple[int, Headers, bytes]:
+    """A short text/plain response that no cache keeps: never an HTML page, which
+    Meta would report as 'Unsupported mime type text/html'."""
+    body = f"{text}\n".encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        (b"x-content-type-options", b"nosniff"),
+        *extra,
+    ]
+    return status, headers, body
+
+
+NOT_FOUND = _plain(404, "Not Found")
+METHOD_NOT_ALLOWED = _plain(405, "Method Not Allowed", [(b"allow", ALLOWED_METHODS)])
+PRECONDITION_FAILED = _plain(412, "Precondition Failed")
+SERVICE_UNAVAILABLE = _plain(503, "Service Unavailable", [(b"retry-after", b"1")])
+
+
+class BodyAborted(RuntimeError):
+    """The file changed after the response headers were sent."""
+
+
+class MediaOrigin:
+    """Serves the files of one storage under the policies of one config."""
+
+    def __init__(self, config: Config, storage: Storage | None = None) -> None:
+        self.config = config
+        self.storage = storage or FilesystemStorage(config.storage.root)
+        self.representations = Representations(self.storage, config.policies)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.handle(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        if method != "GET" and method != "HEAD":
+            await _send_canned(send, METHOD_NOT_ALLOWED, method)
+            return
+        url_path = scope["path"]
+        path = storage_path(url_path)
+        if path is None:
+            await _send_canned(send, NOT_FOUND, method)
+            return
+        request_headers = _interesting_headers(scope["headers"])
+        for _ in range(3):
+            try:
+                representation = await self.representations.get(url_path, path)
+                if representation is None:
+                    await _send_canned(send, NOT_FOUND, method)
+                    return
+                await self.respond(representation, path, method, request_headers, receive, send)
+                return
+            except FileChanged:
+                self.representations.forget(url_path)
+            except StorageBusy:
+                break
+        logger.warning("%s kept changing while being served", url_path)
+        await _send_canned(send, SERVICE_UNAVAILABLE, method)
+
+    async def respond(
+        self,
+        representation: Representation,
+        path: str,
+        method: str,
+        request_headers: dict[bytes, str],
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        """Preconditions, then Range, then the body (RFC 9110 section 13.2.2)."""
+        etag, last_modified = representation.etag, representation.last_modified
+        if request_headers:
+            status = evaluate_preconditions(_preconditions(request_headers), etag, last_modified)
+            if status == 304:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 304,
+                        "headers": representation.not_modified_headers,
+                    }
+                )
+                await send({"type": "http.response.body", "body": b""})
+                return
+            if status == 412:
+                await _send_canned(send, PRECONDITION_FAILED, method)
+                return
+        size = representation.stat.size
+        selected = (
+            _selected_range(request_headers, size, representation) if method == "GET" else None
+        )
+        if isinstance(selected, Unsatisfiable):
+            extra = [(b"content-range", selected.content_range().encode())]
+            await _send_canned(send, _plain(416, "Range Not Satisfiable", extra), method)
+            return
+        if method == "HEAD":
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": representation.ok_headers}
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        opened = await self.storage.open(path, representation.stat)
+        try:
+            if selected is None:
+                status, headers, start, stop = 200, representation.ok_headers, 0, size
+            else:
+                status, start, stop = 206, selected.start, selected.stop
+                headers = [
+                    (b"content-length", str(selected.size).encode()),
+                    (b"content-range", selected.content_range(size).encode()),
+                    *representation.partial_headers,
+                ]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await _send_body(opened.chunks(start, stop), stop - start, receive, send)
+        finally:
+            opened.close()
+
+
+def _interesting_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, str]:
+    """The precondition and range headers; repeated lines are joined as a list."""
+    found: dict[bytes, str] = {}
+    for name, value in raw:
+        if name in _INTERESTING:
+            text = value.decode("latin-1")
+            found[name] = f"{found[name]}, {text}" if name in found else text
+    return found
+
+
+def _preconditions(headers: dict[bytes, str]) -> Preconditions:
+    if not _CONDITIONAL_HEADERS.intersection(headers):
+        return NO_PRECONDITIONS
+    return Preconditions(
+        if_match=headers.get(b"if-match"),
+        if_unmodified_since=headers.get(b"if-unmodified-since"),
+        if_none_match=headers.get(b"if-none-match"),
+        if_modified_since=headers.get(b"if-modified-since"),
+    )
+
+
+def _selected_range(
+    headers: dict[bytes, str], size: int, representation: Representation
+) -> ByteRange | Unsatisfiable | None:
+    header = headers.get(b"range")
+    if header is None:
+        return None
+    if not if_range_allows(
+        headers.get(b"if-range"), representation.etag, representation.last_modified
+    ):
+        return None
+    return parse_range(header, size)
+
+
+async def _send_body(
+    chunks: AsyncGenerator[bytes, None], length: int, receive: Receive, send: Send
+) -> None:
+    """Stream the chunks; stop reading the file as soon as the client is gone.
+
+    The disconnect watcher starts only once a second chunk is due, so a small
+    file costs no extra task.
+    """
+    if length == 0:
+        await send({"type": "http.response.body", "body": b""})
+        return
+    disconnected = asyncio.Event()
+    watcher: asyncio.Future[None] | None = None
+    sent = 0
+    try:
+        async for chunk in chunks:
+            sent += len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": sent < length})
+            if sent >= length or disconnected.is_set():
+                return
+            if watcher is None:
+                watcher = asyncio.ensure_future(_watch_disconnect(receive, disconnected))
+    except FileChanged as error:
+        # Headers are out; all that is left is to cut the connection so the
+        # client sees a short body, never a silently different one.
+        raise BodyAborted(str(error)) from error
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        await chunks.aclose()
+
+
+async def _watch_disconnect(receive: Receive, disconnected: asyncio.Event) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    disconnected.set()
+
+
+async def _send_canned(send: Send, response: tuple[int, Headers, bytes], method: str) -> None:
+    status, headers, body = response
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def create_app(config_path: str | os.PathLike[str] | None = None) -> MediaOrigin:
+    """App factory, e.g. ``uvicorn --factory origin.app:create_app``.
+
+    The config is ``config_path``, else ``$MEDIA_ORIGIN_CONFIG``, else
+    ``./config.toml``, else the built-in default serving ``./media``.
+    """
+    return MediaOrigin(resolve_config(config_path))
+
+
+def resolve_config(config_path: str | os.PathLike[str] | None) -> Config:
+    """Find and load the config; raise ConfigError for a bad or missing explicit one."""
+    explicit = config_path or os.environ.get(CONFIG_ENV)
+    if explicit:
+        return load_config(explicit)
+    default = Path.cwd() / "config.toml"
+    if default.exists():
+        return load_config(default)
+    try:
+        return default_config(Path.cwd())
+    except ConfigError as error:
+        raise ConfigError(
+            f"no ./config.toml here and the built-in default failed: {error}"
+        ) from None

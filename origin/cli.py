@@ -1,0 +1,77 @@
+"""The ``media-origin`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from origin import __version__
+from origin.config import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="media-origin",
+        description="A link host for WhatsApp media messages sent by link.",
+    )
+    parser.add_argument("--version", action="version", version=f"media-origin {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="serve the storage over HTTP")
+    serve.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $MEDIA_ORIGIN_CONFIG, else ./config.toml, "
+        "else the built-in default serving ./media)",
+    )
+    serve.add_argument("--host", metavar="H", help="address to bind (default: [server] host)")
+    serve.add_argument(
+        "--port", metavar="P", type=_port, help="TCP port to bind (default: [server] port)"
+    )
+    return parser
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port (1 to 65535)")
+    return port
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from origin.app import MediaOrigin, resolve_config
+
+    try:
+        config = resolve_config(args.config)
+    except ConfigError as error:
+        print(f"media-origin: {error}", file=sys.stderr)
+        return 2
+    host = args.host or config.server.host
+    port = args.port or config.server.port
+    print(
+        f"media-origin: serving {config.storage.root} on http://{host}:{port} "
+        f"(config: {config.source})",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(
+        MediaOrigin(config),
+        host=host,
+        port=port,
+        server_header=False,
+        access_log=False,
+        log_level="info",
+    )
+    return 0

@@ -1,0 +1,100 @@
+"""What a stored file looks like over HTTP under its folder's policy, computed once
+per file version: validators and ready-made header lists, so that serving a
+request is a lookup, a comparison or two and a send."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from origin.etags import ETag
+from origin.httpdates import format_http_date
+from origin.media_types import content_type_for
+from origin.policy import Policy
+from storage.base import FileStat
+
+Headers = list[tuple[bytes, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Representation:
+    stat: FileStat
+    policy: Policy
+    etag: ETag | None
+    last_modified: int | None  # whole seconds, as sent
+    ok_headers: Headers  # a 200, Content-Length included
+    partial_headers: Headers  # a 206, without Content-Length and Content-Range
+    not_modified_headers: Headers  # a 304: the validators and cache headers of the 200
+    cacheable: bool  # False while the file's mtime lies in the future
+
+
+def build_representation(
+    url_path: str,
+    stat: FileStat,
+    policy: Policy,
+    content_hash: str | None,
+    now: float | None = None,
+) -> Representation:
+    """The headers of ``url_path`` at version ``stat`` under ``policy``.
+
+    ``content_hash`` is required when the policy sends an ETag.
+    """
+    now = time.time() if now is None else now
+    name = url_path.rsplit("/", 1)[-1]
+    etag = _etag(policy, content_hash)
+    # RFC 9110 8.8.2.1: never a Last-Modified later than the response's Date.
+    last_modified = int(min(stat.mtime, now)) if policy.last_modified else None
+
+    cache: list[tuple[str, str]] = []
+    if policy.cache_control:
+        cache.append(("cache-control", policy.cache_control))
+    if policy.cdn_cache_control:
+        cache.append(("cdn-cache-control", policy.cdn_cache_control))
+    if etag is not None:
+        cache.append(("etag", etag.to_header()))
+    if last_modified is not None:
+        cache.append(("last-modified", format_http_date(last_modified)))
+
+    representation = [
+        ("content-type", content_type_for(name)),
+        ("accept-ranges", "bytes"),
+        ("x-content-type-options", "nosniff"),
+        *cache,
+    ]
+    if policy.content_disposition:
+        representation.append(
+            ("content-disposition", content_disposition(policy.content_disposition, name))
+        )
+    return Representation(
+        stat=stat,
+        policy=policy,
+        etag=etag,
+        last_modified=last_modified,
+        ok_headers=encode([("content-length", str(stat.size)), *representation]),
+        partial_headers=encode(representation),
+        not_modified_headers=encode(cache),
+        cacheable=stat.mtime <= now,
+    )
+
+
+def _etag(policy: Policy, content_hash: str | None) -> ETag | None:
+    if policy.etag == "off":
+        return None
+    if content_hash is None:
+        raise ValueError(f"policy {policy.folder!r} sends an ETag but no content hash was given")
+    return ETag(content_hash, weak=policy.etag == "weak")
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """``inline; filename="a.pdf"``, with an RFC 6266 ``filename*`` for other than plain ASCII."""
+    if filename.isascii() and filename.isprintable():
+        escaped = filename.replace("\\", "\\\\").replace('"', '\\"')
+        return f'{disposition}; filename="{escaped}"'
+    fallback = filename.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    fallback = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in fallback)
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def encode(headers: list[tuple[str, str]]) -> Headers:
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]

@@ -1,0 +1,55 @@
+"""The per-instance cache of representations, and its invalidation rule: an entry
+is used only while the storage reports the same file version it was built for."""
+
+from __future__ import annotations
+
+import time
+
+from origin.policy import PolicyTable
+from origin.representation import Representation, build_representation
+from storage.base import FileChanged, FileStat, Storage
+
+MAX_ENTRIES = 100_000
+ATTEMPTS = 3
+
+
+class StorageBusy(Exception):
+    """The file kept changing while we tried to describe it."""
+
+
+class Representations:
+    def __init__(self, storage: Storage, policies: PolicyTable) -> None:
+        self.storage = storage
+        self.policies = policies
+        self._entries: dict[str, Representation] = {}
+
+    async def get(self, url_path: str, path: str) -> Representation | None:
+        """The current representation of ``path``, or None if there is no such file."""
+        for _ in range(ATTEMPTS):
+            stat = await self.storage.stat(path)
+            if stat is None:
+                self._entries.pop(url_path, None)
+                return None
+            cached = self._entries.get(url_path)
+            if cached is not None and cached.stat.version == stat.version:
+                return cached
+            try:
+                return await self._build(url_path, path, stat)
+            except FileChanged:
+                continue
+        raise StorageBusy(path)
+
+    async def _build(self, url_path: str, path: str, stat: FileStat) -> Representation:
+        policy = self.policies.for_path(url_path)
+        digest = None
+        if policy.needs_content_hash():
+            digest = await self.storage.content_hash(path, stat)
+        representation = build_representation(url_path, stat, policy, digest, time.time())
+        if representation.cacheable:
+            if len(self._entries) >= MAX_ENTRIES:
+                del self._entries[next(iter(self._entries))]
+            self._entries[url_path] = representation
+        return representation
+
+    def forget(self, url_path: str) -> None:
+        self._entries.pop(url_path, None)

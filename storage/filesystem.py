@@ -1,0 +1,155 @@
+"""A folder on a local disk as storage.
+
+Per request this costs one ``stat`` (a 304 or HEAD) or ``open`` + ``fstat`` +
+reads (a GET): no thread hop for small files and no hashing. What is expensive
+is done once per file version, keyed by (device, inode, size, mtime_ns,
+ctime_ns): any write changes ctime and an atomic replace changes the inode, so
+a replaced file is never served with the old validators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import stat as stat_module
+from collections.abc import AsyncGenerator, Hashable
+
+from storage.base import FileChanged, FileStat
+
+# Bodies up to this size are read in the event loop: from the page cache that
+# costs microseconds, far less than a round trip to a worker thread.
+INLINE_READ_LIMIT = 256 * 1024
+# Larger bodies are read in worker threads, in chunks of this size.
+CHUNK_SIZE = 512 * 1024
+HASH_ALGORITHM = "sha256"
+HASH_HEX_LENGTH = 32  # 128 bits, the length of an S3 ETag
+HASH_ATTEMPTS = 3
+# Bounds on per-version memory; past them the oldest entries are forgotten.
+MAX_REMEMBERED = 200_000
+
+
+def _version(st: os.stat_result) -> Hashable:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _file_stat(st: os.stat_result) -> FileStat:
+    return FileStat(size=st.st_size, mtime=st.st_mtime, version=_version(st))
+
+
+def _remember(table: dict, key: Hashable, value: object) -> None:
+    if len(table) >= MAX_REMEMBERED:
+        del table[next(iter(table))]
+    table[key] = value
+
+
+class FilesystemStorage:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = os.path.realpath(root)
+        self._contained: dict[str, Hashable] = {}
+        self._hashes: dict[Hashable, str] = {}
+        self._hashing: dict[Hashable, asyncio.Future[str]] = {}
+
+    def _full_path(self, path: str) -> str:
+        return f"{self.root}/{path}"
+
+    async def stat(self, path: str) -> FileStat | None:
+        full = self._full_path(path)
+        try:
+            st = os.stat(full)
+        except (OSError, ValueError):
+            return None
+        if not stat_module.S_ISREG(st.st_mode):
+            return None
+        version = _version(st)
+        if self._contained.get(path) != version and not self._inside_root(full):
+            return None
+        _remember(self._contained, path, version)
+        return FileStat(size=st.st_size, mtime=st.st_mtime, version=version)
+
+    def _inside_root(self, full: str) -> bool:
+        """Whether symlinks resolve to a served file inside the root.
+
+        Checked once per (path, version): a symlink retargeted elsewhere points
+        at another inode, which is a new version and is checked again.
+        """
+        real = os.path.realpath(full)
+        if not real.startswith(self.root + "/"):
+            return False
+        relative = real[len(self.root) + 1 :]
+        return not any(segment.startswith(".") for segment in relative.split("/"))
+
+    async def open(self, path: str, expected: FileStat) -> FilesystemFile:
+        try:
+            fd = os.open(self._full_path(path), os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            raise FileChanged(path) from None
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            os.close(fd)
+            raise FileChanged(path) from None
+        if _version(st) != expected.version:
+            os.close(fd)
+            raise FileChanged(path)
+        return FilesystemFile(fd, expected)
+
+    async def content_hash(self, path: str, expected: FileStat) -> str:
+        known = self._hashes.get(expected.version)
+        if known is not None:
+            return known
+        pending = self._hashing.get(expected.version)
+        if pending is None:
+            # One computation per version, however many requests wait for it.
+            loop = asyncio.get_running_loop()
+            pending = loop.run_in_executor(None, self._hash_file, path, expected)
+            self._hashing[expected.version] = pending
+            try:
+                digest = await asyncio.shield(pending)
+            finally:
+                del self._hashing[expected.version]
+            _remember(self._hashes, expected.version, digest)
+            return digest
+        return await asyncio.shield(pending)
+
+    def _hash_file(self, path: str, expected: FileStat) -> str:
+        with open(self._full_path(path), "rb") as file:
+            if _version(os.fstat(file.fileno())) != expected.version:
+                raise FileChanged(path)
+            digest = hashlib.file_digest(file, HASH_ALGORITHM).hexdigest()
+            # Written to while we read? Then the digest is of no version at all.
+            if _version(os.fstat(file.fileno())) != expected.version:
+                raise FileChanged(path)
+        return digest[:HASH_HEX_LENGTH]
+
+
+class FilesystemFile:
+    """An open file descriptor of one known version."""
+
+    __slots__ = ("fd", "stat")
+
+    def __init__(self, fd: int, stat: FileStat) -> None:
+        self.fd = fd
+        self.stat = stat
+
+    async def chunks(self, start: int, stop: int) -> AsyncGenerator[bytes, None]:
+        if stop - start <= INLINE_READ_LIMIT:
+            chunk = os.pread(self.fd, stop - start, start)
+            if len(chunk) != stop - start:
+                raise FileChanged("file shrank while it was being sent")
+            yield chunk
+            return
+        loop = asyncio.get_running_loop()
+        offset = start
+        while offset < stop:
+            size = min(CHUNK_SIZE, stop - offset)
+            chunk = await loop.run_in_executor(None, os.pread, self.fd, size, offset)
+            if not chunk:
+                # Truncated under us: fail, so the server cuts the connection
+                # instead of leaving the client waiting for bytes that never come.
+                raise FileChanged("file shrank while it was being sent")
+            offset += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        os.close(self.fd)
