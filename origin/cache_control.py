@@ -8,6 +8,7 @@ import re
 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
+_SECONDS = re.compile(r"[0-9]+")
 _DIRECTIVE = re.compile(rf"[ \t]*({_TOKEN})(?:=({_TOKEN}|{_QUOTED}))?[ \t]*(?:,|$)")
 
 SECONDS_ARGUMENT = frozenset({"max-age", "s-maxage", "stale-while-revalidate", "stale-if-error"})
@@ -50,7 +51,7 @@ def parse_cache_control(value: str) -> dict[str, str | None]:
 def _check_directive(name: str, argument: str | None) -> None:
     if name not in KNOWN:
         raise CacheControlError(f"unknown directive {name!r} (known: {', '.join(sorted(KNOWN))})")
-    if name in SECONDS_ARGUMENT and (argument is None or not argument.isdigit()):
+    if name in SECONDS_ARGUMENT and (argument is None or not _SECONDS.fullmatch(argument)):
         raise CacheControlError(f"{name!r} needs a number of seconds, as in {name}=3600")
     if name in NO_ARGUMENT and argument is not None:
         raise CacheControlError(f"{name!r} takes no value")

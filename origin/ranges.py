@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 MAX_RANGES = 100
 
-_RANGE_SPEC = re.compile(r"[ \t]*(?:(\d+)-(\d*)|-(\d+))[ \t]*")
+_RANGE_SPEC = re.compile(r"[ \t]*(?:([0-9]+)-([0-9]*)|-([0-9]+))[ \t]*")
 
 
 class ByteRange(NamedTuple):

@@ -1,0 +1,211 @@
+"""Fixtures that run the real server: ``python -m origin serve`` in a subprocess,
+bound to 127.0.0.1 on a free port, talked to over real sockets with httpx."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 15
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[bytes]
+    port: int
+    root: Path
+    config: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def raw(self, request: bytes) -> bytes:
+        """Send bytes exactly as given (no URL normalisation) and read the reply."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
+            sock.sendall(request)
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    def raw_get(self, target: str, method: str = "GET") -> tuple[int, bytes]:
+        reply = self.raw(
+            f"{method} {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1")
+        )
+        status = int(reply.split(b" ", 2)[1])
+        return status, reply.partition(b"\r\n\r\n")[2]
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(
+    config: Path,
+    root: Path,
+    *,
+    extra_args: tuple[str, ...] = (),
+    command: list[str] | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> RunningServer:
+    """Start the server and wait until it accepts connections."""
+    port = free_port()
+    argv = command or [sys.executable, "-m", "origin", "serve", "--config", str(config)]
+    argv = [*argv, "--host", "127.0.0.1", "--port", str(port), *extra_args]
+    process = subprocess.Popen(
+        argv,
+        cwd=cwd or REPO,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    server = RunningServer(process, port, root, config)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            _, err = process.communicate()
+            raise RuntimeError(f"server exited with {process.returncode}: {err.decode()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.05)
+    server.stop()
+    raise RuntimeError("server did not start in time")
+
+
+def write_config(directory: Path, body: str, root: str = "media") -> Path:
+    config = directory / "config.toml"
+    config.write_text(f'[storage]\nroot = "{root}"\n\n' + textwrap.dedent(body))
+    return config
+
+
+def write_files(root: Path, files: dict[str, bytes | str]) -> None:
+    for name, content in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            content = content.encode()
+        target.write_bytes(content)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator:
+    """``serve(config_body, files)`` starts a server on a fresh tree; stopped after the test."""
+    started: list[RunningServer] = []
+
+    def _serve(config_body: str = "", files: dict[str, bytes | str] | None = None) -> RunningServer:
+        root = tmp_path / "media"
+        root.mkdir(exist_ok=True)
+        write_files(root, files or {})
+        config = write_config(tmp_path, config_body)
+        server = start_server(config, root)
+        started.append(server)
+        return server
+
+    yield _serve
+    for server in started:
+        server.stop()
+
+
+STANDARD_CONFIG = """
+[policy."/"]
+cache_control = "max-age=86400"
+
+[policy."/campaigns"]
+cache_control = "max-age=604800, immutable"
+cdn_cache_control = "max-age=3600"
+
+[policy."/catalog"]
+cache_control = "no-cache"
+
+[policy."/invoices"]
+cache_control = "private, no-store"
+etag = "off"
+content_disposition = "attachment"
+
+[policy."/weak"]
+etag = "weak"
+
+[policy."/bare"]
+cache_control = ""
+last_modified = false
+etag = "off"
+"""
+
+# 256 distinct byte values, repeated: every offset's byte is known (offset % 256).
+PATTERN = bytes(range(256)) * 400  # 102,400 bytes
+
+STANDARD_FILES: dict[str, bytes | str] = {
+    "hello.txt": "hello, world\n",
+    "pattern.bin": PATTERN,
+    "campaigns/promo.jpg": b"\xff\xd8\xff\xe0fake-jpeg" + b"\x00" * 100,
+    "campaigns/2026/black-friday.mp4": b"\x00\x00\x00\x18ftypmp42" + b"\x01" * 200,
+    "catalog/price-list.pdf": b"%PDF-1.4 fake",
+    "invoices/INV 0001 é.pdf": b"%PDF-1.4 invoice",
+    "weak/note.txt": "weak etag",
+    "bare/file.txt": "no headers",
+    "audio/voice.ogg": b"OggS fake",
+    "video/clip.3gp": b"3gp fake",
+    "stickers/hi.webp": b"RIFF fake WEBP",
+    "audio/track.m4a": b"m4a fake",
+    "docs/sheet.xlsx": b"PK fake",
+    "docs/data.json": "{}",
+    "docs/unknown.zzz": "?",
+    "empty.txt": "",
+    ".secret": "hidden",
+    ".git/config": "hidden too",
+    "folder/.hidden.jpg": "hidden",
+}
+
+
+@pytest.fixture(scope="module")
+def standard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One server over a tree that covers the policies, shared by a test module."""
+    directory = tmp_path_factory.mktemp("standard")
+    root = directory / "media"
+    write_files(root, STANDARD_FILES)
+    (directory / "outside.txt").write_text("outside the root")
+    config = write_config(directory, STANDARD_CONFIG)
+    server = start_server(config, root)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def client(standard_server: RunningServer) -> Iterator[httpx.Client]:
+    with standard_server.client() as http:
+        yield http
