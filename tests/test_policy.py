@@ -6,9 +6,10 @@ from origin.policy import DEFAULT_POLICY, Policy, PolicyTable, parent_folders, r
 
 
 def test_built_in_default_is_the_documented_one():
-    assert Policy(
-        folder="/", cache_control="max-age=86400", last_modified=True, etag="strong"
-    ) == DEFAULT_POLICY
+    assert (
+        Policy(folder="/", cache_control="max-age=86400", last_modified=True, etag="strong")
+        == DEFAULT_POLICY
+    )
     assert resolve_policies({}).for_path("/a/b.jpg") == DEFAULT_POLICY
 
 

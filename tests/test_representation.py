@@ -69,7 +69,10 @@ def test_etag_needs_a_hash():
     [
         ("a.pdf", 'inline; filename="a.pdf"'),
         ('we"ird\\.pdf', 'inline; filename="we\\"ird\\\\.pdf"'),
-        ("facture é.pdf", "inline; filename=\"facture _.pdf\"; filename*=UTF-8''facture%20%C3%A9.pdf"),
+        (
+            "facture é.pdf",
+            "inline; filename=\"facture _.pdf\"; filename*=UTF-8''facture%20%C3%A9.pdf",
+        ),
         ("a\r\nb.pdf", "inline; filename=\"a__b.pdf\"; filename*=UTF-8''a%0D%0Ab.pdf"),
     ],
 )
