@@ -1,0 +1,30 @@
+# media-origin: serves /data with the policies of /etc/media-origin/config.toml.
+#   docker build -t media-origin .
+#   docker run -p 8080:8080 -v "$PWD/media:/data:ro" media-origin
+# Another config: -v "$PWD/config.toml:/etc/media-origin/config.toml:ro"
+# (its storage root must then be /data, or another mounted path).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MEDIA_ORIGIN_CONFIG=/etc/media-origin/config.toml
+
+RUN groupadd --system --gid 10001 media-origin \
+    && useradd --system --uid 10001 --gid media-origin --no-create-home \
+       --home-dir /nonexistent --shell /usr/sbin/nologin media-origin
+
+WORKDIR /opt/media-origin
+COPY pyproject.toml README.md ./
+COPY origin ./origin
+COPY storage ./storage
+RUN pip install . && rm -rf /opt/media-origin/build
+
+COPY docker/config.toml /etc/media-origin/config.toml
+RUN mkdir -p /data && chown media-origin:media-origin /data
+
+USER media-origin
+EXPOSE 8080
+VOLUME ["/data"]
+CMD ["media-origin", "serve"]

@@ -1,0 +1,183 @@
+"""Starting the server the ways the README and the Dockerfile say (issue 2,
+points 1 and 10)."""
+
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, start_server
+
+SCRIPT = Path(sys.executable).parent / "media-origin"
+
+
+def copy_default_setup(directory: Path) -> None:
+    shutil.copy(REPO / "config.toml", directory / "config.toml")
+    shutil.copytree(REPO / "media", directory / "media")
+
+
+def test_console_script_serves_the_shipped_default(tmp_path):
+    """``media-origin serve`` in a folder with the shipped config.toml and media/."""
+    copy_default_setup(tmp_path)
+    server = start_server(
+        tmp_path / "config.toml", tmp_path / "media", command=[str(SCRIPT), "serve"], cwd=tmp_path
+    )
+    try:
+        with server.client() as http:
+            promo = http.get("/campaigns/promo.png")
+            assert promo.status_code == 200
+            assert promo.headers["content-type"] == "image/png"
+            assert promo.headers["cache-control"] == "max-age=604800, immutable"
+            assert http.head("/catalog/price-list.pdf").headers["cache-control"] == "no-cache"
+            invoice = http.head("/invoices/INV-0001.pdf")
+            assert invoice.headers["cache-control"] == "private, no-store"
+            assert "etag" not in invoice.headers
+            assert http.get("/welcome.txt").text.startswith("Hello from media-origin")
+    finally:
+        server.stop()
+
+
+def test_without_a_config_file_the_built_in_default_serves_media(tmp_path):
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "a.txt").write_text("built-in")
+    server = start_server(
+        tmp_path / "none", tmp_path / "media", command=[str(SCRIPT), "serve"], cwd=tmp_path
+    )
+    try:
+        with server.client() as http:
+            response = http.get("/a.txt")
+            assert response.text == "built-in"
+            assert response.headers["cache-control"] == "max-age=86400"
+    finally:
+        server.stop()
+
+
+def test_without_config_or_media_the_error_says_what_is_missing(tmp_path):
+    result = subprocess.run(
+        [str(SCRIPT), "serve"], cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert "no ./config.toml" in result.stderr and "storage.root" in result.stderr
+
+
+def test_config_from_the_environment(tmp_path):
+    copy_default_setup(tmp_path)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    server = start_server(
+        tmp_path / "config.toml",
+        tmp_path / "media",
+        command=[str(SCRIPT), "serve"],
+        cwd=elsewhere,
+        env={"MEDIA_ORIGIN_CONFIG": str(tmp_path / "config.toml")},
+    )
+    try:
+        with server.client() as http:
+            assert http.head("/welcome.txt").status_code == 200
+    finally:
+        server.stop()
+
+
+def test_uvicorn_factory(tmp_path):
+    copy_default_setup(tmp_path)
+    server = start_server(
+        tmp_path / "config.toml",
+        tmp_path / "media",
+        command=[sys.executable, "-m", "uvicorn", "--factory", "origin.app:create_app"],
+        env={"MEDIA_ORIGIN_CONFIG": str(tmp_path / "config.toml")},
+    )
+    try:
+        with server.client() as http:
+            response = http.get("/campaigns/promo.png")
+            assert response.status_code == 200
+            assert response.headers["cache-control"] == "max-age=604800, immutable"
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["serve", "--port", "http"], "is not a port number"),
+        (["serve", "--port", "0"], "not a TCP port"),
+        (["serve", "--bogus"], "unrecognized arguments"),
+        ([], "required"),
+    ],
+)
+def test_bad_command_lines(args, message):
+    result = subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_version():
+    result = subprocess.run([str(SCRIPT), "--version"], capture_output=True, text=True, timeout=30)
+    assert result.stdout.startswith("media-origin ")
+
+
+@pytest.fixture(scope="module")
+def instructions() -> list[tuple[str, str]]:
+    lines, current = [], ""
+    for raw in (REPO / "Dockerfile").read_text().splitlines():
+        if raw.lstrip().startswith("#") or not raw.strip():
+            continue
+        current += raw.rstrip("\\").strip() + " "
+        if not raw.rstrip().endswith("\\"):
+            keyword, _, rest = current.strip().partition(" ")
+            lines.append((keyword.upper(), rest))
+            current = ""
+    known = {"FROM", "ENV", "RUN", "WORKDIR", "COPY", "USER", "EXPOSE", "VOLUME", "CMD"}
+    assert {keyword for keyword, _ in lines} <= known
+    return lines
+
+
+class TestDockerfile:
+    """No Docker engine runs here: check what it says, and run the command it runs."""
+
+    def values(self, instructions, keyword):
+        return [rest for key, rest in instructions if key == keyword]
+
+    def test_it_says_what_the_issue_asks(self, instructions):
+        assert instructions[0][0] == "FROM" and instructions[0][1].endswith("-slim")
+        users = self.values(instructions, "USER")
+        assert users and users[-1] not in ("root", "0")
+        assert self.values(instructions, "EXPOSE") == ["8080"]
+        env = " ".join(self.values(instructions, "ENV"))
+        assert "MEDIA_ORIGIN_CONFIG=/etc/media-origin/config.toml" in env
+        assert "docker/config.toml /etc/media-origin/config.toml" in self.values(
+            instructions, "COPY"
+        )
+        for source in (rest.split()[0] for rest in self.values(instructions, "COPY")):
+            assert (REPO / source).exists(), source
+
+    def test_the_config_it_ships_serves_data_on_all_interfaces(self):
+        document = tomllib.loads((REPO / "docker" / "config.toml").read_text())
+        assert document["server"]["host"] == "0.0.0.0"
+        assert document["server"]["port"] == 8080
+        assert document["storage"]["root"] == "/data"
+
+    def test_its_command_serves_with_its_config(self, instructions, tmp_path):
+        command = json.loads(self.values(instructions, "CMD")[-1])
+        data = tmp_path / "data"
+        (data / "campaigns").mkdir(parents=True)
+        (data / "campaigns" / "a.jpg").write_bytes(b"\xff\xd8")
+        config = tmp_path / "config.toml"
+        # The container's config, with /data moved to where this test can write.
+        config.write_text(
+            (REPO / "docker" / "config.toml").read_text().replace('"/data"', f'"{data}"')
+        )
+        command[0] = str(Path(sys.executable).parent / command[0])
+        server = start_server(
+            config, data, command=command, env={"MEDIA_ORIGIN_CONFIG": str(config)}
+        )
+        try:
+            with server.client() as http:
+                response = http.get("/campaigns/a.jpg")
+                assert response.status_code == 200
+                assert response.headers["cache-control"] == "max-age=86400"
+        finally:
+            server.stop()
