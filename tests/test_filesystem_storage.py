@@ -1,0 +1,93 @@
+"""The filesystem backend: one hash per file version, and never a byte of a
+version other than the one the headers describe."""
+
+import asyncio
+import os
+
+import pytest
+
+from storage.base import FileChanged
+from storage.filesystem import CHUNK_SIZE, FilesystemStorage
+
+
+class CountingStorage(FilesystemStorage):
+    """Counts real hash computations (the hashing itself is untouched)."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.computed = 0
+
+    def _hash_file(self, path, expected):
+        self.computed += 1
+        return super()._hash_file(path, expected)
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_hash_is_computed_once_per_version_however_many_ask(tmp_path):
+    (tmp_path / "a.mp4").write_bytes(b"x" * 3_000_000)
+    storage = CountingStorage(tmp_path)
+
+    async def scenario():
+        stat = await storage.stat("a.mp4")
+        digests = await asyncio.gather(*(storage.content_hash("a.mp4", stat) for _ in range(20)))
+        again = await storage.content_hash("a.mp4", await storage.stat("a.mp4"))
+        return digests, again
+
+    digests, again = run(scenario())
+    assert len(set(digests)) == 1 and again == digests[0]
+    assert storage.computed == 1
+
+
+def test_a_new_version_is_hashed_again(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"one")
+    storage = CountingStorage(tmp_path)
+
+    async def digest():
+        return await storage.content_hash("a.txt", await storage.stat("a.txt"))
+
+    first = run(digest())
+    path.write_bytes(b"two")
+    second = run(digest())
+    assert first != second and storage.computed == 2
+
+
+def test_open_refuses_a_version_other_than_the_one_stated(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"one")
+    storage = FilesystemStorage(tmp_path)
+    stat = run(storage.stat("a.txt"))
+    path.write_bytes(b"two")
+    with pytest.raises(FileChanged):
+        run(storage.open("a.txt", stat))
+    with pytest.raises(FileChanged):
+        run(storage.content_hash("a.txt", stat))
+
+
+def test_a_file_truncated_while_sent_raises_instead_of_sending_less(tmp_path):
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"x" * (3 * CHUNK_SIZE))
+    storage = FilesystemStorage(tmp_path)
+
+    async def scenario():
+        opened = await storage.open("a.bin", await storage.stat("a.bin"))
+        received = 0
+        try:
+            async for chunk in opened.chunks(0, 3 * CHUNK_SIZE):
+                received += len(chunk)
+                os.truncate(path, CHUNK_SIZE)
+        finally:
+            opened.close()
+        return received
+
+    with pytest.raises(FileChanged):
+        run(scenario())
+
+
+@pytest.mark.parametrize("name", ["folder", "missing.txt", "folder/missing.txt"])
+def test_only_regular_files_exist(tmp_path, name):
+    (tmp_path / "folder").mkdir()
+    assert run(FilesystemStorage(tmp_path).stat(name)) is None
