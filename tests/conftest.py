@@ -62,6 +62,12 @@ class RunningServer:
                 return int(line.split()[1])
         raise RuntimeError("no VmRSS")
 
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

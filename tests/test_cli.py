@@ -23,37 +23,38 @@ def copy_default_setup(directory: Path) -> None:
 def test_console_script_serves_the_shipped_default(tmp_path):
     """``media-origin serve`` in a folder with the shipped config.toml and media/."""
     copy_default_setup(tmp_path)
-    server = start_server(
-        tmp_path / "config.toml", tmp_path / "media", command=[str(SCRIPT), "serve"], cwd=tmp_path
-    )
-    try:
-        with server.client() as http:
-            promo = http.get("/campaigns/promo.png")
-            assert promo.status_code == 200
-            assert promo.headers["content-type"] == "image/png"
-            assert promo.headers["cache-control"] == "max-age=604800, immutable"
-            assert http.head("/catalog/price-list.pdf").headers["cache-control"] == "no-cache"
-            invoice = http.head("/invoices/INV-0001.pdf")
-            assert invoice.headers["cache-control"] == "private, no-store"
-            assert "etag" not in invoice.headers
-            assert http.get("/welcome.txt").text.startswith("Hello from media-origin")
-    finally:
-        server.stop()
+    with (
+        start_server(
+            tmp_path / "config.toml",
+            tmp_path / "media",
+            command=[str(SCRIPT), "serve"],
+            cwd=tmp_path,
+        ) as server,
+        server.client() as http,
+    ):
+        promo = http.get("/campaigns/promo.png")
+        assert promo.status_code == 200
+        assert promo.headers["content-type"] == "image/png"
+        assert promo.headers["cache-control"] == "max-age=604800, immutable"
+        assert http.head("/catalog/price-list.pdf").headers["cache-control"] == "no-cache"
+        invoice = http.head("/invoices/INV-0001.pdf")
+        assert invoice.headers["cache-control"] == "private, no-store"
+        assert "etag" not in invoice.headers
+        assert http.get("/welcome.txt").text.startswith("Hello from media-origin")
 
 
 def test_without_a_config_file_the_built_in_default_serves_media(tmp_path):
     (tmp_path / "media").mkdir()
     (tmp_path / "media" / "a.txt").write_text("built-in")
-    server = start_server(
-        tmp_path / "none", tmp_path / "media", command=[str(SCRIPT), "serve"], cwd=tmp_path
-    )
-    try:
-        with server.client() as http:
-            response = http.get("/a.txt")
-            assert response.text == "built-in"
-            assert response.headers["cache-control"] == "max-age=86400"
-    finally:
-        server.stop()
+    with (
+        start_server(
+            tmp_path / "none", tmp_path / "media", command=[str(SCRIPT), "serve"], cwd=tmp_path
+        ) as server,
+        server.client() as http,
+    ):
+        response = http.get("/a.txt")
+        assert response.text == "built-in"
+        assert response.headers["cache-control"] == "max-age=86400"
 
 
 def test_without_config_or_media_the_error_says_what_is_missing(tmp_path):
@@ -68,35 +69,33 @@ def test_config_from_the_environment(tmp_path):
     copy_default_setup(tmp_path)
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
-    server = start_server(
-        tmp_path / "config.toml",
-        tmp_path / "media",
-        command=[str(SCRIPT), "serve"],
-        cwd=elsewhere,
-        env={"MEDIA_ORIGIN_CONFIG": str(tmp_path / "config.toml")},
-    )
-    try:
-        with server.client() as http:
-            assert http.head("/welcome.txt").status_code == 200
-    finally:
-        server.stop()
+    with (
+        start_server(
+            tmp_path / "config.toml",
+            tmp_path / "media",
+            command=[str(SCRIPT), "serve"],
+            cwd=elsewhere,
+            env={"MEDIA_ORIGIN_CONFIG": str(tmp_path / "config.toml")},
+        ) as server,
+        server.client() as http,
+    ):
+        assert http.head("/welcome.txt").status_code == 200
 
 
 def test_uvicorn_factory(tmp_path):
     copy_default_setup(tmp_path)
-    server = start_server(
-        tmp_path / "config.toml",
-        tmp_path / "media",
-        command=[sys.executable, "-m", "uvicorn", "--factory", "origin.app:create_app"],
-        env={"MEDIA_ORIGIN_CONFIG": str(tmp_path / "config.toml")},
-    )
-    try:
-        with server.client() as http:
-            response = http.get("/campaigns/promo.png")
-            assert response.status_code == 200
-            assert response.headers["cache-control"] == "max-age=604800, immutable"
-    finally:
-        server.stop()
+    with (
+        start_server(
+            tmp_path / "config.toml",
+            tmp_path / "media",
+            command=[sys.executable, "-m", "uvicorn", "--factory", "origin.app:create_app"],
+            env={"MEDIA_ORIGIN_CONFIG": str(tmp_path / "config.toml")},
+        ) as server,
+        server.client() as http,
+    ):
+        response = http.get("/campaigns/promo.png")
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "max-age=604800, immutable"
 
 
 @pytest.mark.parametrize(
@@ -171,13 +170,12 @@ class TestDockerfile:
             (REPO / "docker" / "config.toml").read_text().replace('"/data"', f'"{data}"')
         )
         command[0] = str(Path(sys.executable).parent / command[0])
-        server = start_server(
-            config, data, command=command, env={"MEDIA_ORIGIN_CONFIG": str(config)}
-        )
-        try:
-            with server.client() as http:
-                response = http.get("/campaigns/a.jpg")
-                assert response.status_code == 200
-                assert response.headers["cache-control"] == "max-age=86400"
-        finally:
-            server.stop()
+        with (
+            start_server(
+                config, data, command=command, env={"MEDIA_ORIGIN_CONFIG": str(config)}
+            ) as server,
+            server.client() as http,
+        ):
+            response = http.get("/campaigns/a.jpg")
+            assert response.status_code == 200
+            assert response.headers["cache-control"] == "max-age=86400"
