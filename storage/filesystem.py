@@ -1,7 +1,7 @@
 """A folder on a local disk as storage.
 
 Per request this costs one ``stat`` (a 304 or HEAD) or ``open`` + ``fstat`` +
-reads (a GET): no thread hop for small files and no hashing. What is expensive
+reads (a GET): no hashing, and no thread hop for data the page cache holds. What is expensive
 is done once per file version, keyed by (device, inode, size, mtime_ns,
 ctime_ns): any write changes ctime and an atomic replace changes the inode, so
 a replaced file is never served with the old validators.
@@ -10,6 +10,7 @@ a replaced file is never served with the old validators.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import stat as stat_module
@@ -17,11 +18,9 @@ from collections.abc import AsyncGenerator, Hashable
 
 from storage.base import FileChanged, FileStat
 
-# Bodies up to this size are read in the event loop: from the page cache that
-# costs microseconds, far less than a round trip to a worker thread.
-INLINE_READ_LIMIT = 256 * 1024
-# Larger bodies are read in worker threads, in chunks of this size.
-CHUNK_SIZE = 512 * 1024
+# Bodies are read in chunks of this size: large enough that a 16 MB video costs
+# 64 reads, small enough that 32 parallel downloads hold 8 MiB of buffers.
+CHUNK_SIZE = 256 * 1024
 HASH_ALGORITHM = "sha256"
 HASH_HEX_LENGTH = 32  # 128 bits, the length of an S3 ETag
 HASH_ATTEMPTS = 3
@@ -123,6 +122,31 @@ class FilesystemStorage:
         return digest[:HASH_HEX_LENGTH]
 
 
+_NOWAIT = getattr(os, "RWF_NOWAIT", None)
+
+
+def _read_cached(fd: int, size: int, offset: int) -> bytearray | None:
+    """The bytes if the page cache holds them all, else None.
+
+    ``preadv2(RWF_NOWAIT)`` never waits for the disk, so the event loop reads
+    cached data itself (no thread round trip, ~100 µs saved per chunk) and only
+    a cache miss goes to a worker thread: a slow disk never stalls other requests.
+    """
+    global _NOWAIT
+    if _NOWAIT is None:
+        return None
+    buffer = bytearray(size)
+    try:
+        read = os.preadv(fd, [buffer], offset, _NOWAIT)
+    except BlockingIOError:
+        return None
+    except OSError as error:
+        if error.errno in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            _NOWAIT = None  # the kernel or filesystem cannot: threads from now on
+        return None
+    return buffer if read == size else None
+
+
 class FilesystemFile:
     """An open file descriptor of one known version."""
 
@@ -133,22 +157,20 @@ class FilesystemFile:
         self.stat = stat
 
     async def chunks(self, start: int, stop: int) -> AsyncGenerator[bytes, None]:
-        if stop - start <= INLINE_READ_LIMIT:
-            chunk = os.pread(self.fd, stop - start, start)
-            if len(chunk) != stop - start:
-                raise FileChanged("file shrank while it was being sent")
-            yield chunk
-            return
-        loop = asyncio.get_running_loop()
+        """Chunks are bytearrays, which uvicorn and granian take as they take bytes."""
         offset = start
         while offset < stop:
             size = min(CHUNK_SIZE, stop - offset)
-            chunk = await loop.run_in_executor(None, os.pread, self.fd, size, offset)
-            if not chunk:
+            chunk = _read_cached(self.fd, size, offset)
+            if chunk is None:
+                chunk = await asyncio.get_running_loop().run_in_executor(
+                    None, os.pread, self.fd, size, offset
+                )
+            if len(chunk) != size:
                 # Truncated under us: fail, so the server cuts the connection
                 # instead of leaving the client waiting for bytes that never come.
                 raise FileChanged("file shrank while it was being sent")
-            offset += len(chunk)
+            offset += size
             yield chunk
 
     def close(self) -> None:

@@ -91,3 +91,31 @@ def test_a_file_truncated_while_sent_raises_instead_of_sending_less(tmp_path):
 def test_only_regular_files_exist(tmp_path, name):
     (tmp_path / "folder").mkdir()
     assert run(FilesystemStorage(tmp_path).stat(name)) is None
+
+
+def test_data_not_in_the_page_cache_is_read_in_a_thread_all_the_same(tmp_path):
+    """A cache miss must not be read in the event loop, and must still be read right."""
+    from storage import filesystem
+
+    data = os.urandom(3 * CHUNK_SIZE + 123)
+    path = tmp_path / "cold.mp4"
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # evict it
+        cold = filesystem._read_cached(fd, CHUNK_SIZE, 0)
+    finally:
+        os.close(fd)
+    if cold is not None:
+        pytest.skip("this filesystem keeps the file cached (tmpfs?)")
+    storage = FilesystemStorage(tmp_path)
+
+    async def read_all():
+        opened = await storage.open("cold.mp4", await storage.stat("cold.mp4"))
+        try:
+            return b"".join([bytes(chunk) async for chunk in opened.chunks(5, len(data))])
+        finally:
+            opened.close()
+
+    assert run(read_all()) == data[5:]
