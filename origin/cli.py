@@ -8,6 +8,9 @@ from collections.abc import Sequence
 
 from origin import __version__
 from origin.config import ConfigError
+from origin.servers import RUNNERS
+
+DEFAULT_SERVER = "uvicorn"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", metavar="H", help="address to bind (default: [server] host)")
     serve.add_argument(
         "--port", metavar="P", type=_port, help="TCP port to bind (default: [server] port)"
+    )
+    serve.add_argument(
+        "--server",
+        choices=sorted(RUNNERS),
+        default=DEFAULT_SERVER,
+        help=f"the HTTP server to run under (default: {DEFAULT_SERVER})",
     )
     return parser
 
@@ -49,9 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from origin.app import MediaOrigin, resolve_config
+    from origin.app import resolve_config
 
     try:
         config = resolve_config(args.config)
@@ -62,16 +69,9 @@ def serve(args: argparse.Namespace) -> int:
     port = args.port or config.server.port
     print(
         f"media-origin: serving {config.storage.root} on http://{host}:{port} "
-        f"(config: {config.source})",
+        f"under {args.server} (config: {config.source})",
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(
-        MediaOrigin(config),
-        host=host,
-        port=port,
-        server_header=False,
-        access_log=False,
-        log_level="info",
-    )
+    RUNNERS[args.server](config, host, port)
     return 0

@@ -44,6 +44,7 @@ class StorageConfig:
 @dataclass(frozen=True)
 class Config:
     source: str  # the file read, or a description of the built-in default
+    path: Path | None  # the file read, None for the built-in default
     server: ServerConfig
     storage: StorageConfig
     policies: PolicyTable
@@ -61,7 +62,9 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return config_from_document(document, source=str(path), base_dir=path.resolve().parent)
+    return config_from_document(
+        document, source=str(path), base_dir=path.resolve().parent, path=path.resolve()
+    )
 
 
 def default_config(base_dir: Path) -> Config:
@@ -69,13 +72,15 @@ def default_config(base_dir: Path) -> Config:
     return config_from_document({}, source="built-in default", base_dir=base_dir)
 
 
-def config_from_document(document: dict[str, Any], source: str, base_dir: Path) -> Config:
+def config_from_document(
+    document: dict[str, Any], source: str, base_dir: Path, path: Path | None = None
+) -> Config:
     reader = _Reader(source)
     reader.only_keys(document, "", ("server", "storage", "policy"))
     server = _read_server(reader, reader.table(document, "server"))
     storage = _read_storage(reader, reader.table(document, "storage"), base_dir)
     policies = _read_policies(reader, reader.table(document, "policy"))
-    return Config(source=source, server=server, storage=storage, policies=policies)
+    return Config(source=source, path=path, server=server, storage=storage, policies=policies)
 
 
 class _Reader:

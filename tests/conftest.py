@@ -3,6 +3,7 @@ bound to 127.0.0.1 on a free port, talked to over real sockets with httpx."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -57,10 +58,14 @@ class RunningServer:
         return status, reply.partition(b"\r\n\r\n")[2]
 
     def rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
+        """Resident memory of the server and its workers (granian serves in a child)."""
+        total = 0
+        for pid in _process_tree(self.process.pid):
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        return total
 
     def __enter__(self) -> RunningServer:
         return self
@@ -78,6 +83,13 @@ class RunningServer:
                 self.process.wait()
 
 
+def _process_tree(pid: int) -> list[int]:
+    found = [pid]
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        found += _process_tree(int(child))
+    return found
+
+
 def start_server(
     config: Path,
     root: Path,
@@ -86,10 +98,13 @@ def start_server(
     command: list[str] | None = None,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
+    server: str = "uvicorn",
 ) -> RunningServer:
     """Start the server and wait until it accepts connections."""
     port = free_port()
-    argv = command or [sys.executable, "-m", "origin", "serve", "--config", str(config)]
+    argv = command or [
+        *(sys.executable, "-m", "origin", "serve", "--config", str(config), "--server", server)
+    ]
     argv = [*argv, "--host", "127.0.0.1", "--port", str(port), *extra_args]
     process = subprocess.Popen(
         argv,
@@ -128,8 +143,12 @@ def write_files(root: Path, files: dict[str, bytes | str]) -> None:
         target.write_bytes(content)
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator:
+# The whole conformance suite runs under each HTTP server the CLI offers.
+SERVERS = ("uvicorn", "granian")
+
+
+@pytest.fixture(params=SERVERS)
+def serve(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator:
     """``serve(config_body, files)`` starts a server on a fresh tree; stopped after the test."""
     started: list[RunningServer] = []
 
@@ -138,7 +157,7 @@ def serve(tmp_path: Path) -> Iterator:
         root.mkdir(exist_ok=True)
         write_files(root, files or {})
         config = write_config(tmp_path, config_body)
-        server = start_server(config, root)
+        server = start_server(config, root, server=request.param)
         started.append(server)
         return server
 
@@ -198,15 +217,17 @@ STANDARD_FILES: dict[str, bytes | str] = {
 }
 
 
-@pytest.fixture(scope="module")
-def standard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+@pytest.fixture(scope="module", params=SERVERS)
+def standard_server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RunningServer]:
     """One server over a tree that covers the policies, shared by a test module."""
     directory = tmp_path_factory.mktemp("standard")
     root = directory / "media"
     write_files(root, STANDARD_FILES)
     (directory / "outside.txt").write_text("outside the root")
     config = write_config(directory, STANDARD_CONFIG)
-    server = start_server(config, root)
+    server = start_server(config, root, server=request.param)
     yield server
     server.stop()
 

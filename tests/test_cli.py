@@ -43,6 +43,29 @@ def test_console_script_serves_the_shipped_default(tmp_path):
         assert http.get("/welcome.txt").text.startswith("Hello from media-origin")
 
 
+def test_granian_serves_the_shipped_default_and_passes_the_config_on(tmp_path):
+    copy_default_setup(tmp_path)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    command = [
+        str(SCRIPT),
+        "serve",
+        "--config",
+        str(tmp_path / "config.toml"),
+        "--server",
+        "granian",
+    ]
+    with (
+        start_server(
+            tmp_path / "config.toml", tmp_path / "media", command=command, cwd=elsewhere
+        ) as server,
+        server.client() as http,
+    ):
+        response = http.get("/campaigns/promo.png")
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "max-age=604800, immutable"
+
+
 def test_without_a_config_file_the_built_in_default_serves_media(tmp_path):
     (tmp_path / "media").mkdir()
     (tmp_path / "media" / "a.txt").write_text("built-in")
@@ -104,6 +127,7 @@ def test_uvicorn_factory(tmp_path):
         (["serve", "--port", "http"], "is not a port number"),
         (["serve", "--port", "0"], "not a TCP port"),
         (["serve", "--bogus"], "unrecognized arguments"),
+        (["serve", "--server", "gunicorn"], "invalid choice: 'gunicorn'"),
         ([], "required"),
     ],
 )
