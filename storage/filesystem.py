@@ -17,6 +17,7 @@ import stat as stat_module
 from collections.abc import AsyncGenerator, Hashable
 
 from storage.base import FileChanged, FileStat
+from storage.hash_index import HashIndex
 
 # Bodies are read in chunks of this size: large enough that a 16 MB video costs
 # 64 reads, small enough that 32 parallel downloads hold 8 MiB of buffers.
@@ -43,8 +44,9 @@ def _remember(table: dict, key: Hashable, value: object) -> None:
 
 
 class FilesystemStorage:
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], index: HashIndex | None = None) -> None:
         self.root = os.path.realpath(root)
+        self.index = index if index is not None else HashIndex.for_root(self.root)
         self._contained: dict[str, Hashable] = {}
         self._hashes: dict[Hashable, str] = {}
         self._hashing: dict[Hashable, asyncio.Future[str]] = {}
@@ -97,6 +99,10 @@ class FilesystemStorage:
         known = self._hashes.get(expected.version)
         if known is not None:
             return known
+        known = self.index.get(expected.version)
+        if known is not None:
+            _remember(self._hashes, expected.version, known)
+            return known
         pending = self._hashing.get(expected.version)
         if pending is None:
             # One computation per version, however many requests wait for it.
@@ -119,7 +125,9 @@ class FilesystemStorage:
             # Written to while we read? Then the digest is of no version at all.
             if _version(os.fstat(file.fileno())) != expected.version:
                 raise FileChanged(path)
-        return digest[:HASH_HEX_LENGTH]
+        digest = digest[:HASH_HEX_LENGTH]
+        self.index.put(expected.version, digest)
+        return digest
 
 
 _NOWAIT = getattr(os, "RWF_NOWAIT", None)

@@ -119,3 +119,58 @@ def test_data_not_in_the_page_cache_is_read_in_a_thread_all_the_same(tmp_path):
             opened.close()
 
     assert run(read_all()) == data[5:]
+
+
+def test_hashes_survive_a_restart(tmp_path):
+    (tmp_path / "a.mp4").write_bytes(b"x" * 1_000_000)
+
+    async def digest(storage):
+        return await storage.content_hash("a.mp4", await storage.stat("a.mp4"))
+
+    first = CountingStorage(tmp_path)
+    known = run(digest(first))
+    restarted = CountingStorage(tmp_path)  # a new process would build exactly this
+    assert run(digest(restarted)) == known
+    assert (first.computed, restarted.computed) == (1, 0)
+    assert run(FilesystemStorage(tmp_path).stat(".media-origin/hashes.sqlite3")) is None
+
+
+def test_a_changed_file_is_not_answered_from_the_index(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"one")
+    first = CountingStorage(tmp_path)
+    stat = run(first.stat("a.txt"))
+    run(first.content_hash("a.txt", stat))
+    mtime_ns = os.stat(path).st_mtime_ns
+    path.write_bytes(b"two")  # same size, and the mtime put back: only ctime tells
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    restarted = CountingStorage(tmp_path)
+    changed = run(restarted.content_hash("a.txt", run(restarted.stat("a.txt"))))
+    assert restarted.computed == 1
+    assert changed != run(first.content_hash("a.txt", stat))
+
+
+@pytest.mark.parametrize("spoil", ["folder is a file", "index is garbage"])
+def test_an_unusable_index_falls_back_to_the_cache_folder(tmp_path, monkeypatch, spoil):
+    from storage.hash_index import HashIndex
+
+    root = tmp_path / "media"
+    root.mkdir()
+    if spoil == "folder is a file":
+        (root / ".media-origin").write_text("not a folder")
+    else:
+        (root / ".media-origin").mkdir()
+        (root / ".media-origin" / "hashes.sqlite3").write_bytes(b"garbage" * 1000)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    index = HashIndex.for_root(str(root))
+    index.put(("v",), "abc")
+    assert index.get(("v",)) == "abc"
+    assert list((tmp_path / "cache" / "media-origin").glob("*.sqlite3"))
+
+
+def test_without_any_index_hashing_still_works(tmp_path):
+    from storage.hash_index import HashIndex
+
+    (tmp_path / "a.txt").write_bytes(b"x")
+    storage = FilesystemStorage(tmp_path, index=HashIndex(None))
+    assert len(run(storage.content_hash("a.txt", run(storage.stat("a.txt"))))) == 32
