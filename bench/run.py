@@ -1,12 +1,15 @@
-"""Benchmark media-origin against peers measured in the same run, on 127.0.0.1.
+"""Benchmark media-origin against nginx and the Python file servers, in one run.
 
-    python bench/run.py [--rounds 3] [--seconds 5] [--connections 32]
+    make bench        # or: python bench/run.py [--rounds 3] [--seconds 5]
 
-Needs wrk (Debian: apt-get install wrk); nginx joins when installed
-(apt-get install nginx-light). Prints, per workload, the median over rounds
-(servers alternate within each round) and the ratio to media-origin, then the
-peak memory growth of each server while 8 clients download a 100 MB file.
-Every server is stopped on exit; every load is bounded in time.
+Needs wrk and nginx from Debian (apt-get install wrk nginx-light) and the bench
+extras (pip install -e ".[bench]": ServeStatic, matplotlib). Every server runs
+on 127.0.0.1 with one worker and the same files; servers alternate within each
+round (the order reverses every other round) and the table shows medians.
+media-origin runs as a user runs it: ``media-origin serve`` with its defaults.
+Every load is bounded in time and every process is stopped on exit. Prints a
+table with ratios and the issue's targets, and writes bench/results.png and
+bench/results.md.
 """
 
 from __future__ import annotations
@@ -32,9 +35,22 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 WORK = BENCH / "work"
 ROOT = WORK / "media"
+MANY = WORK / "many"  # 100,000 files, for the start-up measurement
 SMALL = "/img/small.jpg"  # 40 KB
-BIG = "/video/big.mp4"  # 100 MB
+VIDEO = "/video/video.mp4"  # 16 MB
+BIG = [f"/video/big-{n}.mp4" for n in range(4)]  # 100 MB each
+MANY_FILES = 100_000
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+GET_SMALL = "GET 40 KB image, req/s"
+NOT_MODIFIED = "304 revalidation, req/s"
+GET_VIDEO = "GET 16 MB video, MiB/s"
+RANGE = "GET 1 MB range, req/s"
+CPU_GET = "server CPU µs per 40 KB GET"
+CPU_304 = "server CPU µs per 304"
+MEMORY = "peak RSS growth, 32 x 100 MB, MiB"
+STARTUP = "start-up, 100,000 files, s"
+ORIGIN = "media-origin"
 
 
 @dataclass
@@ -49,25 +65,38 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self, root: Path = ROOT, timeout: float = 60) -> float:
+        """Start, wait until a stored file is served; return the seconds that took."""
+        self.port = free_port()
+        if self.name == "nginx":
+            write_nginx_config(self.port, root)
         argv = [part.replace("{PORT}", str(self.port)) for part in self.argv]
+        env = {**os.environ, **self.env, "BENCH_ROOT": str(root)}
+        if root != ROOT:
+            argv = [
+                part.replace(str(WORK / "config.toml"), str(WORK / "many.toml")) for part in argv
+            ]
+        probe = SMALL if root == ROOT else "/d-00042/f-00123.jpg"
+        started = time.monotonic()
         self.process = subprocess.Popen(
             argv,
             cwd=REPO,
-            env={**os.environ, **self.env},
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+        while time.monotonic() - started < timeout:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}")
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not start")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(self.url + probe, timeout=5) as response,
+            ):
+                response.read()
+                return time.monotonic() - started
+            time.sleep(0.01)
+        raise RuntimeError(f"{self.name} did not serve within {timeout} s")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -79,7 +108,7 @@ class Server:
                 self.process.wait()
 
     def _group(self) -> Iterator[Path]:
-        """/proc entries of the server's process group (nginx works in a child)."""
+        """/proc entries of the server's process group (nginx and granian work in children)."""
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 with contextlib.suppress(OSError):
@@ -104,6 +133,14 @@ class Server:
         return total
 
 
+@contextlib.contextmanager
+def running(server: Server, root: Path = ROOT) -> Iterator[float]:
+    try:
+        yield server.start(root)
+    finally:
+        server.stop()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -111,89 +148,75 @@ def free_port() -> int:
 
 
 def prepare_content() -> None:
-    for path, size in ((SMALL, 40 * 1024), ("/video/video.mp4", 16 * 1024 * 1024)):
+    for path, size in ((SMALL, 40 * 1024), (VIDEO, 16 * 1024 * 1024)):
         target = ROOT / path.lstrip("/")
         if not target.exists() or target.stat().st_size != size:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(os.urandom(size))
-    big = ROOT / BIG.lstrip("/")
-    if not big.exists():
-        with big.open("wb") as file:
-            file.truncate(100 * 1024 * 1024)
-    (WORK / "config.toml").write_text(
-        '[storage]\nroot = "media"\n\n[policy."/"]\ncache_control = "max-age=86400"\n'
-    )
+    for path in BIG:
+        target = ROOT / path.lstrip("/")
+        if not target.exists():
+            with target.open("wb") as file:
+                file.write(os.urandom(100 * 1024 * 1024))
+    policy = '[policy."/"]\ncache_control = "max-age=86400"\n'
+    (WORK / "config.toml").write_text(f'[storage]\nroot = "media"\n\n{policy}')
+    (WORK / "many.toml").write_text(f'[storage]\nroot = "many"\n\n{policy}')
+    marker = MANY / f"d-{MANY_FILES // 1000 - 1:05d}" / f"f-{999:05d}.jpg"
+    if not marker.exists():
+        for folder in range(MANY_FILES // 1000):
+            directory = MANY / f"d-{folder:05d}"
+            directory.mkdir(parents=True, exist_ok=True)
+            for number in range(1000):
+                (directory / f"f-{number:05d}.jpg").write_bytes(b"\xff\xd8" + b"x" * 98)
 
 
-def servers() -> list[Server]:
-    python = sys.executable
-    found = [
-        Server(
-            "media-origin",
-            [
-                python,
-                "-m",
-                "origin",
-                "serve",
-                "--config",
-                str(WORK / "config.toml"),
-                "--port",
-                "{PORT}",
-            ],
-        ),
-        Server(
-            "starlette+uvicorn",
-            [
-                python,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "bench.peers:starlette_staticfiles",
-                "--port",
-                "{PORT}",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env={"BENCH_ROOT": str(ROOT)},
-        ),
-    ]
-    nginx = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-    if nginx:
-        (WORK / "nginx-tmp").mkdir(exist_ok=True)
-        found.insert(0, Server("nginx", [nginx, "-c", str(WORK / "nginx.conf")]))
-    return found
-
-
-def write_nginx_config(port: int) -> None:
+def write_nginx_config(port: int, root: Path) -> None:
     text = (BENCH / "nginx.conf").read_text()
-    for key, value in (("{ROOT}", str(ROOT)), ("{PORT}", str(port)), ("{WORK}", str(WORK))):
+    for key, value in (("{ROOT}", str(root)), ("{PORT}", str(port)), ("{WORK}", str(WORK))):
         text = text.replace(key, value)
+    (WORK / "nginx-tmp").mkdir(parents=True, exist_ok=True)
     (WORK / "nginx.conf").write_text(text)
 
 
-@contextlib.contextmanager
-def running(server: Server) -> Iterator[Server]:
-    server.port = free_port()
-    if server.name == "nginx":
-        write_nginx_config(server.port)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def contenders() -> list[Server]:
+    python = sys.executable
+    origin = [python, "-m", "origin", "serve", "--config", str(WORK / "config.toml")]
+    found = [
+        Server(ORIGIN, [*origin, "--port", "{PORT}"]),
+        Server(f"{ORIGIN} --server uvicorn", [*origin, "--server", "uvicorn", "--port", "{PORT}"]),
+        Server(f"{ORIGIN} --server granian", [*origin, "--server", "granian", "--port", "{PORT}"]),
+    ]
+    from origin.cli import DEFAULT_SERVER
+
+    found = [s for s in found if s.name != f"{ORIGIN} --server {DEFAULT_SERVER}"]
+    uvicorn = [python, "-m", "uvicorn", "--factory", "--no-access-log", "--log-level", "warning"]
+    granian = [python, "-m", "granian", "--interface", "asgi", "--factory", "--no-ws"]
+    for peer, factory in (("starlette", "starlette_staticfiles"), ("servestatic", "servestatic")):
+        found.append(
+            Server(f"{peer}+uvicorn", [*uvicorn, "--port", "{PORT}", f"bench.peers:{factory}"])
+        )
+        found.append(
+            Server(
+                f"{peer}+granian",
+                [*granian, "--log-level", "warning", "--port", "{PORT}", f"bench.peers:{factory}"],
+            )
+        )
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if Path(nginx).exists():
+        found.insert(0, Server("nginx", [nginx, "-c", str(WORK / "nginx.conf")]))
+    return found
 
 
 def wrk(
     url: str, seconds: int, connections: int, headers: dict[str, str]
 ) -> tuple[float, int, float]:
-    """(requests/s, requests, MiB/s) from one bounded wrk run."""
-    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    """(requests/s, requests, MiB/s) from one bounded wrk run; non-2xx/3xx fail it."""
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", url]
     for name, value in headers.items():
         argv[1:1] = ["-H", f"{name}: {value}"]
     output = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30).stdout
+    if "Non-2xx or 3xx responses" in output:
+        raise RuntimeError(f"wrk saw errors from {url}:\n{output}")
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", output)
@@ -201,58 +224,56 @@ def wrk(
     return rate, requests, float(transfer.group(1)) * scale
 
 
-def head(url: str) -> dict[str, str]:
+def etag_of(url: str) -> str:
     request = urllib.request.Request(url, method="HEAD")
     with urllib.request.urlopen(request, timeout=10) as response:
-        return {k.lower(): v for k, v in response.headers.items()}
+        return response.headers["etag"]
 
 
-def workloads(server: Server, seconds: int, connections: int) -> dict[str, tuple[float, float]]:
-    """Each workload's figure, and the server's CPU µs per request in it."""
-    results: dict[str, tuple[float, float]] = {}
-    etag = head(server.url + SMALL)["etag"]
+def workloads(server: Server, seconds: int, connections: int) -> dict[str, float]:
+    etag = etag_of(server.url + SMALL)
     plan = [
-        ("GET 40 KB, req/s", SMALL, {}, "rate"),
-        ("304 If-None-Match, req/s", SMALL, {"If-None-Match": etag}, "rate"),
-        ("GET 16 MB, MiB/s", "/video/video.mp4", {}, "throughput"),
-        ("1 MB range, req/s", "/video/video.mp4", {"Range": "bytes=1048576-2097151"}, "rate"),
+        (GET_SMALL, SMALL, {}, CPU_GET),
+        (NOT_MODIFIED, SMALL, {"If-None-Match": etag}, CPU_304),
+        (GET_VIDEO, VIDEO, {}, None),
+        (RANGE, VIDEO, {"Range": "bytes=1048576-2097151"}, None),
     ]
-    for name, path, headers, figure in plan:
+    results: dict[str, float] = {}
+    for name, path, headers, cpu_name in plan:
         cpu_before = server.cpu_seconds()
         rate, requests, throughput = wrk(server.url + path, seconds, connections, headers)
-        cpu_us = (server.cpu_seconds() - cpu_before) * 1e6 / max(requests, 1)
-        results[name] = (rate if figure == "rate" else throughput, cpu_us)
+        results[name] = throughput if name == GET_VIDEO else rate
+        if cpu_name:
+            results[cpu_name] = (server.cpu_seconds() - cpu_before) * 1e6 / max(requests, 1)
     return results
 
 
-def peak_memory(server: Server, clients: int = 8) -> tuple[float, float]:
-    """(peak RSS, its growth) in MiB while ``clients`` download the 100 MB file at once."""
+def peak_memory_growth(server: Server, clients: int = 32, limit: float = 20) -> float:
+    """MiB of RSS growth while ``clients`` download 100 MB files (at most ``limit`` s)."""
     before = server.rss_kib()
     peak = before
-    done = threading.Event()
+    deadline = time.monotonic() + limit
     errors: list[str] = []
 
-    def download() -> None:
+    def download(path: str) -> None:
         try:
-            with urllib.request.urlopen(server.url + BIG, timeout=120) as response:
-                while response.read(1 << 20):
+            with urllib.request.urlopen(server.url + path, timeout=60) as response:
+                while response.read(1 << 20) and time.monotonic() < deadline:
                     pass
         except OSError as error:
             errors.append(str(error))
 
-    threads = [threading.Thread(target=download) for _ in range(clients)]
+    threads = [threading.Thread(target=download, args=(BIG[n % len(BIG)],)) for n in range(clients)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 180
-    while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+    while any(t.is_alive() for t in threads) and time.monotonic() < deadline + 5:
         peak = max(peak, server.rss_kib())
-        time.sleep(0.01)
-    done.set()
+        time.sleep(0.02)
     for thread in threads:
-        thread.join(timeout=5)
+        thread.join(timeout=10)
     if errors:
         raise RuntimeError(f"{server.name}: downloads failed: {errors[0]}")
-    return peak / 1024, (peak - before) / 1024
+    return (peak - before) / 1024
 
 
 def main() -> int:
@@ -260,63 +281,134 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", help="comma-separated server names to run (default: all)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("bench: wrk is needed (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
+    print("bench: preparing content (first run: 100,000 small files)", file=sys.stderr)
     prepare_content()
-    contenders = servers()
-    figures: dict[str, dict[str, list[float]]] = {s.name: {} for s in contenders}
-    cpu: dict[str, dict[str, list[float]]] = {s.name: {} for s in contenders}
-    memory: dict[str, tuple[float, float]] = {}
+    servers = contenders()
+    if args.only:
+        wanted = set(args.only.split(","))
+        servers = [s for s in servers if s.name in wanted]
+    results: dict[str, dict[str, list[float]]] = {s.name: {} for s in servers}
     for round_number in range(1, args.rounds + 1):
-        order = contenders if round_number % 2 else contenders[::-1]
-        for server in order:
+        for server in servers if round_number % 2 else servers[::-1]:
+            print(f"bench: round {round_number}: {server.name}", file=sys.stderr, flush=True)
+            figures = results[server.name]
+            if round_number == 1:
+                with running(server, MANY) as seconds:
+                    figures[STARTUP] = [seconds]
+                with running(server):
+                    figures[MEMORY] = [peak_memory_growth(server)]
             with running(server):
-                print(f"round {round_number}: {server.name}", file=sys.stderr, flush=True)
-                if round_number == 1:
-                    # First, on a fresh process: growth over its idle size.
-                    head(server.url + SMALL)
-                    memory[server.name] = peak_memory(server)
-                for name, (value, cpu_us) in workloads(
-                    server, args.seconds, args.connections
-                ).items():
-                    figures[server.name].setdefault(name, []).append(value)
-                    cpu[server.name].setdefault(name, []).append(cpu_us)
-    print_table(contenders, figures, cpu, memory, args)
+                for name, value in workloads(server, args.seconds, args.connections).items():
+                    figures.setdefault(name, []).append(value)
+    medians = {
+        name: {key: statistics.median(values) for key, values in figures.items()}
+        for name, figures in results.items()
+    }
+    report = format_report(medians, args)
+    print(report)
+    (BENCH / "results.md").write_text(report + "\n")
+    plot(medians, BENCH / "results.png")
     return 0
 
 
-def print_table(contenders, figures, cpu, memory, args) -> None:
-    names = [s.name for s in contenders]
-    width = max(len(n) for n in names) + 2
-    print(
-        f"\n{args.rounds} rounds, medians; wrk -t2 -c{args.connections} -d{args.seconds}s on "
-        f"127.0.0.1; {os.cpu_count()} cores; ratio = media-origin / peer\n"
-    )
-    print(f"{'workload':34}" + "".join(f"{n:>{width}}" for n in names) + "   media-origin vs peers")
-    for workload in figures["media-origin"]:
-        medians = {n: statistics.median(figures[n][workload]) for n in names}
-        ratios = ", ".join(
-            f"{medians['media-origin'] / medians[n]:.2f}x {n}" for n in names if n != "media-origin"
+ROWS = [GET_SMALL, NOT_MODIFIED, GET_VIDEO, RANGE, CPU_GET, CPU_304, MEMORY, STARTUP]
+
+
+def format_report(medians: dict[str, dict[str, float]], args: argparse.Namespace) -> str:
+    names = list(medians)
+    lines = [
+        f"Medians of {args.rounds} rounds; wrk -t2 -c{args.connections} -d{args.seconds}s on "
+        f"127.0.0.1; {os.cpu_count()} cores; one worker each; `python bench/run.py`.",
+        "",
+        "| workload | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for row in ROWS:
+        cells = []
+        for name in names:
+            value = medians[name].get(row)
+            digits = 1 if row in (MEMORY, STARTUP) else 0
+            cells.append("—" if value is None else f"{value:,.{digits}f}")
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    lines += ["", *check_targets(medians)]
+    return "\n".join(lines)
+
+
+def check_targets(medians: dict[str, dict[str, float]]) -> list[str]:
+    """The issue's targets, as ratios measured in this run."""
+    ours = medians.get(ORIGIN)
+    if ours is None:
+        return []
+
+    def best(prefix: str, row: str) -> float | None:
+        values = [m[row] for n, m in medians.items() if n.startswith(prefix) and row in m]
+        return max(values) if values else None
+
+    nginx = medians.get("nginx", {})
+    targets = [
+        (GET_SMALL, "nginx", nginx.get(GET_SMALL), ">=", 0.4),
+        (
+            GET_SMALL,
+            "starlette+uvicorn",
+            medians.get("starlette+uvicorn", {}).get(GET_SMALL),
+            ">=",
+            10,
+        ),
+        (NOT_MODIFIED, "nginx", nginx.get(NOT_MODIFIED), ">=", 0.35),
+        (NOT_MODIFIED, "best ServeStatic", best("servestatic", NOT_MODIFIED), ">=", 1.3),
+        (GET_VIDEO, "nginx", nginx.get(GET_VIDEO), ">=", 0.9),
+        (RANGE, "nginx", nginx.get(RANGE), ">=", 0.3),
+        (CPU_GET, "nginx", nginx.get(CPU_GET), "<=", 4),
+    ]
+    lines = ["| target | measured | met |", "|---|---:|:---:|"]
+    for row, peer, theirs, sense, goal in targets:
+        if theirs is None or row not in ours:
+            continue
+        ratio = ours[row] / theirs
+        met = ratio >= goal if sense == ">=" else ratio <= goal
+        lines.append(
+            f"| {row}: {sense} {goal} x {peer} | {ratio:.2f} x | {'yes' if met else 'NO'} |"
         )
-        print(
-            f"{workload:34}" + "".join(f"{medians[n]:>{width},.0f}" for n in names) + f"   {ratios}"
-        )
-    print(
-        f"{'server CPU µs per 40 KB GET':34}"
-        + "".join(f"{statistics.median(cpu[n]['GET 40 KB, req/s']):>{width},.0f}" for n in names)
-    )
-    print(
-        f"{'server CPU µs per 304':34}"
-        + "".join(
-            f"{statistics.median(cpu[n]['304 If-None-Match, req/s']):>{width},.0f}" for n in names
-        )
-    )
-    print(
-        f"{'peak RSS (growth), 8 x 100 MB, MiB':34}"
-        + "".join(f"{f'{memory[n][0]:.0f} (+{memory[n][1]:.1f})':>{width}}" for n in names)
-    )
+    if MEMORY in ours:
+        met = ours[MEMORY] < 64
+        lines.append(f"| {MEMORY}: < 64 | {ours[MEMORY]:.1f} | {'yes' if met else 'NO'} |")
+    if STARTUP in ours:
+        met = ours[STARTUP] < 2
+        lines.append(f"| {STARTUP}: < 2 | {ours[STARTUP]:.2f} | {'yes' if met else 'NO'} |")
+    return lines
+
+
+def plot(medians: dict[str, dict[str, float]], path: Path) -> None:
+    """Each server's figure relative to nginx's (nginx = 1), one group per workload."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("bench: matplotlib missing (pip install -e '.[bench]'): no plot", file=sys.stderr)
+        return
+    rows = [GET_SMALL, NOT_MODIFIED, GET_VIDEO, RANGE]
+    reference = medians.get("nginx") or medians[ORIGIN]
+    names = list(medians)
+    figure, axes = plt.subplots(figsize=(11, 5))
+    width = 0.8 / len(names)
+    for index, name in enumerate(names):
+        ratios = [medians[name].get(row, 0) / reference[row] for row in rows]
+        axes.bar([r + index * width for r in range(len(rows))], ratios, width, label=name)
+    axes.set_xticks([r + 0.4 - width / 2 for r in range(len(rows))], rows)
+    axes.set_yscale("log")
+    axes.set_ylabel("relative to nginx (log scale)")
+    axes.axhline(1, color="black", linewidth=0.8)
+    axes.set_title("media-origin and Python file servers against nginx, one worker, 2 cores")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
 
 
 if __name__ == "__main__":

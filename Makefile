@@ -1,0 +1,4 @@
+bench:
+	python bench/run.py
+
+.PHONY: bench
