@@ -16,6 +16,7 @@ from pathlib import Path
 
 from starlette.types import Receive, Scope, Send
 
+from origin.body_cache import BodyCache
 from origin.conditional import (
     NO_PRECONDITIONS,
     Preconditions,
@@ -72,6 +73,7 @@ class MediaOrigin:
         self.config = config
         self.storage = storage or FilesystemStorage(config.storage.root)
         self.representations = Representations(self.storage, config.policies)
+        self.bodies = BodyCache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -123,7 +125,7 @@ class MediaOrigin:
                     {
                         "type": "http.response.start",
                         "status": 304,
-                        "headers": representation.not_modified_headers,
+                        "headers": [*representation.not_modified_headers],
                     }
                 )
                 await send({"type": "http.response.body", "body": b""})
@@ -141,25 +143,49 @@ class MediaOrigin:
             return
         if method == "HEAD":
             await send(
-                {"type": "http.response.start", "status": 200, "headers": representation.ok_headers}
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [*representation.ok_headers],
+                }
             )
             await send({"type": "http.response.body", "body": b""})
             return
+        if selected is None:
+            status, headers, start, stop = 200, [*representation.ok_headers], 0, size
+        else:
+            status, start, stop = 206, selected.start, selected.stop
+            headers = [
+                (b"content-length", str(selected.size).encode()),
+                (b"content-range", selected.content_range(size).encode()),
+                *representation.partial_headers,
+            ]
+        if size <= self.bodies.max_file:
+            body = await self._small_body(path, representation)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send(
+                {"type": "http.response.body", "body": body[start:stop] if selected else body}
+            )
+            return
         opened = await self.storage.open(path, representation.stat)
         try:
-            if selected is None:
-                status, headers, start, stop = 200, representation.ok_headers, 0, size
-            else:
-                status, start, stop = 206, selected.start, selected.stop
-                headers = [
-                    (b"content-length", str(selected.size).encode()),
-                    (b"content-range", selected.content_range(size).encode()),
-                    *representation.partial_headers,
-                ]
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await _send_body(opened.chunks(start, stop), stop - start, receive, send)
         finally:
             opened.close()
+
+    async def _small_body(self, path: str, representation: Representation) -> bytes:
+        """The whole body of a small file, from memory once it has been read."""
+        version = representation.stat.version
+        body = self.bodies.get(version)
+        if body is None:
+            opened = await self.storage.open(path, representation.stat)
+            try:
+                body = bytes(await opened.read(0, representation.stat.size))
+            finally:
+                opened.close()
+            self.bodies.put(version, body)
+        return body
 
 
 def _interesting_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, str]:
@@ -236,7 +262,7 @@ async def _watch_disconnect(receive: Receive, disconnected: asyncio.Event) -> No
 
 async def _send_canned(send: Send, response: tuple[int, Headers, bytes], method: str) -> None:
     status, headers, body = response
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": [*headers]})
     await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
 

@@ -37,7 +37,7 @@ def evaluate_preconditions(
     if preconditions.if_match is not None:
         # Step 1: If-Match, strong comparison; "*" passes for any existing file.
         tags = parse_etag_list(preconditions.if_match)
-        if tags != ANY and not (isinstance(tags, list) and strong_match(tags, etag)):
+        if tags != ANY and not (isinstance(tags, tuple) and strong_match(tags, etag)):
             return 412
     elif preconditions.if_unmodified_since is not None and last_modified is not None:
         # Step 2: If-Unmodified-Since, only without If-Match; bad dates are ignored.
@@ -47,7 +47,7 @@ def evaluate_preconditions(
     if preconditions.if_none_match is not None:
         # Step 3: If-None-Match, weak comparison.
         tags = parse_etag_list(preconditions.if_none_match)
-        if tags == ANY or (isinstance(tags, list) and weak_match(tags, etag)):
+        if tags == ANY or (isinstance(tags, tuple) and weak_match(tags, etag)):
             return 304
     elif preconditions.if_modified_since is not None and last_modified is not None:
         # Step 4: If-Modified-Since, only without If-None-Match.
@@ -68,6 +68,6 @@ def if_range_allows(if_range: str | None, etag: ETag | None, last_modified: int 
     value = if_range.strip()
     if value.startswith(('"', "W/")):
         tag = ETag.parse(value)
-        return tag is not None and strong_match([tag], etag)
+        return tag is not None and strong_match((tag,), etag)
     date = parse_http_date(value)
     return date is not None and last_modified is not None and date == last_modified

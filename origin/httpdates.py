@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
 
 
 def format_http_date(seconds: float) -> str:
@@ -11,12 +12,14 @@ def format_http_date(seconds: float) -> str:
     return formatdate(int(seconds), usegmt=True)
 
 
+@lru_cache(maxsize=4096)
 def parse_http_date(value: str) -> int | None:
     """Whole seconds since the epoch, or None for anything that is not one HTTP-date.
 
     Recipients must accept IMF-fixdate, RFC 850 and asctime forms; a value that
     holds a list of dates (more than the one comma a date itself may have) is
     invalid, and an invalid date must be ignored by the caller, never an error.
+    Memoised: clients send the Last-Modified they were given, a few values.
     """
     if value.count(",") > 1:
         return None

@@ -21,6 +21,7 @@ def run_uvicorn(config: Config, host: str, port: int) -> None:
         port=port,
         server_header=False,
         access_log=False,
+        proxy_headers=False,  # client addresses are the access log's business, not uvicorn's
         log_level="info",
     )
 

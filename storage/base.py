@@ -28,6 +28,10 @@ class FileChanged(Exception):
 class OpenFile(Protocol):
     stat: FileStat
 
+    async def read(self, start: int, stop: int) -> bytes:
+        """Bytes ``start`` to ``stop`` (exclusive) at once: for small ranges only."""
+        ...
+
     def chunks(self, start: int, stop: int) -> AsyncGenerator[bytes, None]:
         """Bytes ``start`` to ``stop`` (exclusive), in bounded chunks."""
         ...

@@ -33,10 +33,6 @@ def _version(st: os.stat_result) -> Hashable:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _file_stat(st: os.stat_result) -> FileStat:
-    return FileStat(size=st.st_size, mtime=st.st_mtime, version=_version(st))
-
-
 def _remember(table: dict, key: Hashable, value: object) -> None:
     if len(table) >= MAX_REMEMBERED:
         del table[next(iter(table))]
@@ -47,7 +43,8 @@ class FilesystemStorage:
     def __init__(self, root: str | os.PathLike[str], index: HashIndex | None = None) -> None:
         self.root = os.path.realpath(root)
         self.index = index if index is not None else HashIndex.for_root(self.root)
-        self._contained: dict[str, Hashable] = {}
+        # Paths checked to resolve inside the root, with the version checked.
+        self._known: dict[str, FileStat] = {}
         self._hashes: dict[Hashable, str] = {}
         self._hashing: dict[Hashable, asyncio.Future[str]] = {}
 
@@ -63,10 +60,14 @@ class FilesystemStorage:
         if not stat_module.S_ISREG(st.st_mode):
             return None
         version = _version(st)
-        if self._contained.get(path) != version and not self._inside_root(full):
+        known = self._known.get(path)
+        if known is not None and known.version == version:
+            return known  # the common case: no new object, no containment check
+        if not self._inside_root(full):
             return None
-        _remember(self._contained, path, version)
-        return FileStat(size=st.st_size, mtime=st.st_mtime, version=version)
+        known = FileStat(size=st.st_size, mtime=st.st_mtime, version=version)
+        _remember(self._known, path, known)
+        return known
 
     def _inside_root(self, full: str) -> bool:
         """Whether symlinks resolve to a served file inside the root.
@@ -164,22 +165,23 @@ class FilesystemFile:
         self.fd = fd
         self.stat = stat
 
-    async def chunks(self, start: int, stop: int) -> AsyncGenerator[bytes, None]:
+    async def read(self, start: int, stop: int) -> bytes:
         """Chunks are bytearrays, which uvicorn and granian take as they take bytes."""
-        offset = start
-        while offset < stop:
-            size = min(CHUNK_SIZE, stop - offset)
-            chunk = _read_cached(self.fd, size, offset)
-            if chunk is None:
-                chunk = await asyncio.get_running_loop().run_in_executor(
-                    None, os.pread, self.fd, size, offset
-                )
-            if len(chunk) != size:
-                # Truncated under us: fail, so the server cuts the connection
-                # instead of leaving the client waiting for bytes that never come.
-                raise FileChanged("file shrank while it was being sent")
-            offset += size
-            yield chunk
+        size = stop - start
+        chunk = _read_cached(self.fd, size, start)
+        if chunk is None:
+            chunk = await asyncio.get_running_loop().run_in_executor(
+                None, os.pread, self.fd, size, start
+            )
+        if len(chunk) != size:
+            # Truncated under us: fail, so the server cuts the connection
+            # instead of leaving the client waiting for bytes that never come.
+            raise FileChanged("file shrank while it was being sent")
+        return chunk
+
+    async def chunks(self, start: int, stop: int) -> AsyncGenerator[bytes, None]:
+        for offset in range(start, stop, CHUNK_SIZE):
+            yield await self.read(offset, min(offset + CHUNK_SIZE, stop))
 
     def close(self) -> None:
         os.close(self.fd)
