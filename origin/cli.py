@@ -10,7 +10,7 @@ from origin import __version__
 from origin.config import ConfigError
 from origin.servers import RUNNERS
 
-DEFAULT_SERVER = "uvicorn"
+DEFAULT_SERVER = "granian"  # chosen by bench/run.py: see README "Performance"
 
 
 def build_parser() -> argparse.ArgumentParser:

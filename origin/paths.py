@@ -3,11 +3,14 @@ reach outside the storage root or into a hidden file."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 # Longest name most filesystems take, in bytes, and a whole-path bound.
 MAX_SEGMENT_BYTES = 255
 MAX_PATH_BYTES = 4096
 
 
+@lru_cache(maxsize=65536)
 def storage_path(url_path: str) -> str | None:
     """``/campaigns/promo.jpg`` -> ``campaigns/promo.jpg``; None if it names no servable file.
 
@@ -16,7 +19,7 @@ def storage_path(url_path: str) -> str | None:
     name ``%2e%2e``, which traverses nothing). Refused: empty, ``.`` and ``..``
     segments, dotfiles and dot-folders, backslashes, NUL and other control
     characters, a trailing ``/`` (a folder: folders are never listed) and
-    over-long names.
+    over-long names. Memoised: a link host answers the same paths over and over.
     """
     if not url_path.startswith("/") or len(url_path) > MAX_PATH_BYTES:
         return None
