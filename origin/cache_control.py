@@ -31,8 +31,11 @@ class CacheControlError(ValueError):
     pass
 
 
-def parse_cache_control(value: str) -> dict[str, str | None]:
-    """Directive name (lower case) -> argument, or raise CacheControlError saying why."""
+def parse_cache_control(value: str, known_only: bool = True) -> dict[str, str | None]:
+    """Directive name (lower case) -> argument, or raise CacheControlError saying why.
+
+    ``known_only=False`` reads someone else's header: any directive is taken as it is.
+    """
     directives: dict[str, str | None] = {}
     position = 0
     while position < len(value):
@@ -40,7 +43,8 @@ def parse_cache_control(value: str) -> dict[str, str | None]:
         if match is None or match.end() == position:
             raise CacheControlError(f"cannot parse {value!r} at {value[position:]!r}")
         name, argument = match.group(1).lower(), match.group(2)
-        _check_directive(name, argument)
+        if known_only:
+            _check_directive(name, argument)
         if name in directives:
             raise CacheControlError(f"{name!r} is given twice")
         directives[name] = argument

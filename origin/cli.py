@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from origin import __version__
-from origin.config import ConfigError
+from origin.config import Config, ConfigError
 from origin.servers import RUNNERS
 
 DEFAULT_SERVER = "granian"  # chosen by bench/run.py: see README "Performance"
@@ -21,12 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"media-origin {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="serve the storage over HTTP")
-    serve.add_argument(
-        "--config",
-        metavar="PATH",
-        help="config file (default: $MEDIA_ORIGIN_CONFIG, else ./config.toml, "
-        "else the built-in default serving ./media)",
-    )
+    _config_option(serve)
     serve.add_argument("--host", metavar="H", help="address to bind (default: [server] host)")
     serve.add_argument(
         "--port", metavar="P", type=_port, help="TCP port to bind (default: [server] port)"
@@ -37,7 +32,36 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SERVER,
         help=f"the HTTP server to run under (default: {DEFAULT_SERVER})",
     )
+    check = commands.add_parser(
+        "check",
+        help="check stored files against WhatsApp's media rules (exit 1 if any is rejected)",
+    )
+    _config_option(check)
+    check.add_argument("--json", action="store_true", help="print a JSON list of reports")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or folders, on disk or as stored paths (default: the whole storage)",
+    )
+    explain = commands.add_parser(
+        "explain", help="show a link's headers and how Meta will fetch and cache it"
+    )
+    _config_option(explain)
+    explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    explain.add_argument(
+        "target", metavar="TARGET", help="a stored path (/campaigns/promo.jpg) or an http(s):// URL"
+    )
     return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $MEDIA_ORIGIN_CONFIG, else ./config.toml, "
+        "else the built-in default serving ./media)",
+    )
 
 
 def _port(value: str) -> int:
@@ -52,18 +76,46 @@ def _port(value: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        return serve(args)
-    return 2
+    return {"serve": serve, "check": check, "explain": explain}[args.command](args)
 
 
-def serve(args: argparse.Namespace) -> int:
+def _config(args: argparse.Namespace) -> Config | None:
+    """The checked config, or None after printing the one-line error."""
     from origin.app import resolve_config
 
     try:
-        config = resolve_config(args.config)
+        return resolve_config(args.config)
     except ConfigError as error:
         print(f"media-origin: {error}", file=sys.stderr)
+        return None
+
+
+def check(args: argparse.Namespace) -> int:
+    from origin.check import CheckError, run_check
+
+    config = _config(args)
+    if config is None:
+        return 2
+    try:
+        return run_check(config, args.paths, args.json, sys.stdout)
+    except CheckError as error:
+        print(f"media-origin check: {error}", file=sys.stderr)
+        return 2
+
+
+def explain(args: argparse.Namespace) -> int:
+    from origin.explain import run_explain
+
+    config = _config(args)
+    if config is None:
+        return 2
+    return run_explain(config, args.target, args.json, sys.stdout)
+
+
+def serve(args: argparse.Namespace) -> int:
+
+    config = _config(args)
+    if config is None:
         return 2
     host = args.host or config.server.host
     port = args.port or config.server.port

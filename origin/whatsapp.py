@@ -108,6 +108,7 @@ RULES: tuple[MediaRule, ...] = (
 )
 
 STATIC_STICKER_MAX_BYTES = 100 * KB
+STICKER_PIXELS = 512  # width and height
 
 RULE_BY_EXTENSION: dict[str, MediaRule] = {
     extension: rule for rule in RULES for extension in rule.extensions

@@ -1,0 +1,114 @@
+"""``media-origin check``: every stored file (or the ones named) against
+WhatsApp's rules, with a verdict each."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from origin.config import Config
+from origin.inspection import Report, format_size, inspect_file
+
+VERDICTS = ("reject", "warn", "ok")
+
+
+class CheckError(Exception):
+    """A PATH argument that names nothing to check."""
+
+
+def files_to_check(root: Path, arguments: Iterable[str]) -> list[tuple[Path, str]]:
+    """(file on disk, name it is reported and served under), sorted, dotfiles left out.
+
+    An argument is a path on disk, or a stored path such as ``/campaigns/a.jpg``;
+    none means the whole storage.
+    """
+    arguments = list(arguments) or [str(root)]
+    found: dict[Path, str] = {}
+    for argument in arguments:
+        target = Path(argument)
+        if not target.exists():
+            target = root / argument.lstrip("/")
+        if not target.exists():
+            raise CheckError(f"{argument}: no such file or folder (here or in {root})")
+        for file in _walk(target) if target.is_dir() else [target]:
+            found[file.resolve()] = _served_name(root, file)
+    return sorted(found.items(), key=lambda item: item[1])
+
+
+def _walk(folder: Path) -> Iterable[Path]:
+    for directory, folders, files in os.walk(folder):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(directory) / name
+
+
+def _served_name(root: Path, file: Path) -> str:
+    try:
+        return "/" + file.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(file)  # outside the storage: checked all the same, under its own name
+
+
+def run_check(config: Config, arguments: list[str], as_json: bool, out: TextIO) -> int:
+    files = files_to_check(config.storage.root, arguments)
+    reports = []
+    progress = _Progress(len(files))
+    for file, name in files:
+        reports.append(inspect_file(file, name))
+        progress.step()
+    progress.done()
+    if as_json:
+        json.dump([report.to_json() for report in reports], out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        out.write(format_reports(reports))
+    return 1 if any(report.verdict == "reject" for report in reports) else 0
+
+
+def format_reports(reports: list[Report]) -> str:
+    """Grouped by verdict, worst first, then one summary line."""
+    lines = []
+    for verdict in VERDICTS:
+        group = [report for report in reports if report.verdict == verdict]
+        if not group:
+            continue
+        lines.append(f"{verdict} ({len(group)})")
+        for report in group:
+            kind = report.whatsapp_type or "not WhatsApp media"
+            lines.append(
+                f"  {report.path}  [{kind}, {report.content_type}, {format_size(report.size)}]"
+            )
+            lines += [f"    {p.level}: {p.code}: {p.message}" for p in report.problems]
+    counts = ", ".join(
+        f"{sum(r.verdict == verdict for r in reports)} {verdict}" for verdict in reversed(VERDICTS)
+    )
+    lines.append(f"{len(reports)} files checked: {counts}")
+    return "\n".join(lines) + "\n"
+
+
+class _Progress:
+    """'checked 1200/100000' on a terminal's stderr, at most ten times a second."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.count = 0
+        self.shown = 0.0
+        self.enabled = sys.stderr.isatty() and total > 1
+
+    def step(self) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if self.enabled and now - self.shown > 0.1:
+            self.shown = now
+            sys.stderr.write(f"\rchecked {self.count}/{self.total}")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 40 + "\r")

@@ -1,0 +1,180 @@
+"""How Meta will treat a media link, from the response alone: pure functions over
+a status, a header mapping and the first bytes of the body.
+
+Two sources, both in ../shared/: the header rules of Meta's "Media HTTP Caching"
+text (the seed document), and the current send-messages page, which says only
+that a link is cached for 10 minutes keyed by the exact URL string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from origin.cache_control import CacheControlError, parse_cache_control
+from origin.inspection import ERROR, INFO, WARNING, Problem, check_size
+from origin.sniff import HTML, base_type, same_kind
+from origin.whatsapp import RULES, MediaRule
+
+CURRENT_CACHE_SECONDS = 600
+ACCEPTED_TYPES = {base_type(rule.content_type): rule for rule in RULES}
+_URL_NOTE = (
+    "Meta also keys its cache on the exact URL string (10 minutes, per its current docs): "
+    "bytes changed behind this URL can stay hidden until that cache expires, so give changed "
+    "media a new URL (a versioned link such as ?v=<content hash>, or a new name)."
+)
+
+
+@dataclass(frozen=True)
+class MetaView:
+    cached: bool | None  # None: Meta's own undisclosed logic decides
+    ttl_seconds: int | None
+    revalidates: bool
+    summary: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "cached": self.cached,
+            "ttl_seconds": self.ttl_seconds,
+            "revalidates": self.revalidates,
+            "summary": self.summary,
+        }
+
+
+def meta_caching(headers: Mapping[str, str]) -> tuple[MetaView, list[Problem]]:
+    """Meta's reading of Cache-Control, Last-Modified and ETag (header names lower case)."""
+    cache_control = headers.get("cache-control")
+    last_modified = headers.get("last-modified")
+    etag = headers.get("etag")
+    directives = _directives(cache_control) if cache_control is not None else {}
+    problems: list[Problem] = []
+    if etag is not None and (cache_control is not None or last_modified is not None):
+        problems.append(
+            Problem(
+                "etag_ignored",
+                INFO,
+                "Meta ignores the ETag because Cache-Control or Last-Modified is present",
+            )
+        )
+    if cache_control is None and last_modified is None and etag is None:
+        problems.append(
+            Problem(
+                "not_cacheable",
+                WARNING,
+                "no Cache-Control, Last-Modified or ETag: Meta does not cache the file and fetches "
+                "it again for every message",
+            )
+        )
+        view = MetaView(False, None, False, "not cached: none of the three caching headers")
+    elif "no-store" in directives or "private" in directives:
+        which = "no-store" if "no-store" in directives else "private"
+        problems.append(
+            Problem(
+                "not_cacheable",
+                INFO,
+                f"Cache-Control: {which}: Meta fetches the file again for every message "
+                "(right for personal documents)",
+            )
+        )
+        view = MetaView(False, None, False, f"not cached (Cache-Control: {which})")
+    elif "no-cache" in directives:
+        if last_modified is None:
+            problems.append(
+                Problem(
+                    "no_cache_without_last_modified",
+                    ERROR,
+                    "Cache-Control: no-cache needs Last-Modified: Meta revalidates a no-cache "
+                    "link by comparing Last-Modified",
+                )
+            )
+        view = MetaView(
+            True, None, True, "cached, and replaced when Last-Modified changes (no-cache)"
+        )
+    elif "max-age" in directives:
+        seconds = int(directives["max-age"] or 0)
+        view = MetaView(True, seconds, False, f"cached for {seconds} s (max-age)")
+    elif cache_control is None and last_modified is None:
+        view = MetaView(None, None, False, "cached by Meta's undisclosed logic (ETag alone)")
+    else:
+        view = MetaView(
+            None,
+            None,
+            False,
+            "no directive Meta documents (max-age, no-cache, no-store, private): "
+            "Meta's behaviour is not documented",
+        )
+    summary = f"{view.summary}. {_URL_NOTE}"
+    return MetaView(view.cached, view.ttl_seconds, view.revalidates, summary), problems
+
+
+def _directives(value: str) -> dict[str, str | None]:
+    """Someone else's Cache-Control, read leniently: what cannot be parsed is dropped."""
+    directives: dict[str, str | None] = {}
+    for part in value.split(","):
+        try:
+            directives.update(parse_cache_control(part.strip(), known_only=False))
+        except CacheControlError:
+            continue
+    return directives
+
+
+def check_response(status: int, headers: Mapping[str, str], sniffed: str | None) -> list[Problem]:
+    """What in a response makes Meta's fetch fail, before looking at the media itself."""
+    if 300 <= status < 400:
+        location = headers.get("location", "?")
+        return [
+            Problem(
+                "redirect",
+                ERROR,
+                f"HTTP {status} redirect to {location}: Meta's fetcher does not follow "
+                "redirects; link to the file itself",
+            )
+        ]
+    problems = []
+    if status >= 400 or status < 200:
+        problems.append(
+            Problem("http_error", ERROR, f"HTTP {status}: Meta's fetch fails (error 131053)")
+        )
+    declared = headers.get("content-type")
+    if base_type(declared or "") == HTML or sniffed == HTML:
+        problems.append(
+            Problem(
+                "html_response",
+                ERROR,
+                "the response is an HTML page: Meta reports 'Unsupported mime type text/html'",
+            )
+        )
+    if status >= 400 or problems:
+        return problems
+    rule = ACCEPTED_TYPES.get(base_type(declared or ""))
+    if rule is None:
+        problems.append(
+            Problem(
+                "unsupported_type",
+                ERROR,
+                f"Content-Type {declared or '(none)'} is not a type WhatsApp accepts by link",
+            )
+        )
+    elif not same_kind(rule.content_type, sniffed):
+        problems.append(
+            Problem(
+                "content_type_mismatch",
+                ERROR,
+                f"Content-Type says {declared} but the bytes are {sniffed or 'of no known type'}",
+            )
+        )
+    problems += _length_problems(headers, rule)
+    return problems
+
+
+def _length_problems(headers: Mapping[str, str], rule: MediaRule | None) -> list[Problem]:
+    length = headers.get("content-length")
+    if length is None or not length.isdigit():
+        return [
+            Problem(
+                "no_content_length",
+                WARNING,
+                "no Content-Length: Meta cannot tell the size before downloading",
+            )
+        ]
+    return check_size(rule, int(length)) if rule is not None else []
