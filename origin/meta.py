@@ -155,7 +155,17 @@ def check_response(status: int, headers: Mapping[str, str], sniffed: str | None)
                 f"Content-Type {declared or '(none)'} is not a type WhatsApp accepts by link",
             )
         )
-    elif not same_kind(rule.content_type, sniffed):
+    elif rule.content_type != base_type(rule.content_type) and "codecs" not in declared.lower():
+        problems.append(
+            Problem(
+                "ogg_content_type",
+                WARNING,
+                f"Content-Type {declared} without codecs=opus: Meta names "
+                f"'{rule.content_type}' as the accepted label, and plain audio/ogg is reported "
+                "rejected",
+            )
+        )
+    if rule is not None and not same_kind(rule.content_type, sniffed):
         problems.append(
             Problem(
                 "content_type_mismatch",

@@ -1,0 +1,78 @@
+"""How Meta reads a response's caching headers and what makes its fetch fail."""
+
+import pytest
+
+from origin.meta import check_response, meta_caching
+
+LM = "Tue, 22 Feb 2022 22:22:22 GMT"
+
+
+@pytest.mark.parametrize(
+    ("headers", "cached", "ttl", "revalidates", "codes"),
+    [
+        ({"cache-control": "max-age=604800"}, True, 604800, False, set()),
+        ({"cache-control": "max-age=604800", "last-modified": LM}, True, 604800, False, set()),
+        ({"cache-control": "no-cache", "last-modified": LM}, True, None, True, set()),
+        ({"cache-control": "no-cache"}, True, None, True, {"no_cache_without_last_modified"}),
+        ({"cache-control": "no-store"}, False, None, False, {"not_cacheable"}),
+        ({"cache-control": "private, max-age=60"}, False, None, False, {"not_cacheable"}),
+        ({}, False, None, False, {"not_cacheable"}),
+        ({"etag": '"33a64df5"'}, None, None, False, set()),
+        ({"cache-control": "max-age=60", "etag": '"x"'}, True, 60, False, {"etag_ignored"}),
+        ({"last-modified": LM, "etag": '"x"'}, None, None, False, {"etag_ignored"}),
+        ({"cache-control": "public"}, None, None, False, set()),
+        ({"cache-control": "max-age=60, bogus=(1"}, True, 60, False, set()),  # lenient
+    ],
+)
+def test_meta_caching(headers, cached, ttl, revalidates, codes):
+    view, problems = meta_caching(headers)
+    assert (view.cached, view.ttl_seconds, view.revalidates) == (cached, ttl, revalidates)
+    assert {p.code for p in problems} == codes
+    assert "exact URL" in view.summary  # the current documented behaviour is always said
+
+
+def test_levels():
+    _, problems = meta_caching({"cache-control": "no-cache"})
+    assert problems[0].level == "error"
+    _, problems = meta_caching({})
+    assert problems[0].level == "warning"
+    _, problems = meta_caching({"cache-control": "private"})
+    assert problems[0].level == "info"
+
+
+JPEG = {"content-type": "image/jpeg", "content-length": "100"}
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "sniffed", "codes"),
+    [
+        (200, JPEG, "image/jpeg", set()),
+        (302, {"location": "https://x/y.jpg"}, None, {"redirect"}),
+        (301, {}, None, {"redirect"}),
+        (404, {"content-type": "text/html"}, "text/html", {"http_error", "html_response"}),
+        (503, {"content-type": "text/plain"}, "text/plain", {"http_error"}),
+        (200, {"content-type": "text/html", "content-length": "5"}, "text/html", {"html_response"}),
+        (200, JPEG, "image/png", {"content_type_mismatch"}),
+        (
+            200,
+            {"content-type": "audio/opus", "content-length": "9"},
+            "audio/ogg",
+            {"unsupported_type"},
+        ),
+        (200, {"content-type": "image/jpeg"}, "image/jpeg", {"no_content_length"}),
+        (
+            200,
+            {"content-type": "image/jpeg", "content-length": "6200000"},
+            "image/jpeg",
+            {"too_large"},
+        ),
+        (
+            200,
+            {"content-type": "audio/ogg; codecs=opus", "content-length": "9"},
+            "audio/ogg",
+            set(),
+        ),
+    ],
+)
+def test_check_response(status, headers, sniffed, codes):
+    assert {p.code for p in check_response(status, headers, sniffed)} == codes
