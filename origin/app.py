@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import AsyncGenerator
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from starlette.types import Receive, Scope, Send
 
+from origin.api import VERSION_HEX, Api
 from origin.body_cache import BodyCache
 from origin.conditional import (
     NO_PRECONDITIONS,
@@ -28,13 +31,16 @@ from origin.paths import storage_path
 from origin.ranges import ByteRange, Unsatisfiable, parse_range
 from origin.representation import Headers, Representation
 from origin.representations import Representations, StorageBusy
+from origin.signing import verify
 from storage.base import FileChanged, Storage
 from storage.filesystem import FilesystemStorage
 
 logger = logging.getLogger("media_origin")
 
 CONFIG_ENV = "MEDIA_ORIGIN_CONFIG"
-ALLOWED_METHODS = b"GET, HEAD"
+READ_METHODS = b"GET, HEAD"
+ALL_METHODS = b"GET, HEAD, PUT, POST, DELETE"
+_WRITES = frozenset({"PUT", "POST", "DELETE"})
 _CONDITIONAL_HEADERS = frozenset(
     {b"if-match", b"if-unmodified-since", b"if-none-match", b"if-modified-since"}
 )
@@ -57,7 +63,8 @@ def _plain(status: int, text: str, extra: Headers = ()) -> tuple[int, Headers, b
 
 
 NOT_FOUND = _plain(404, "Not Found")
-METHOD_NOT_ALLOWED = _plain(405, "Method Not Allowed", [(b"allow", ALLOWED_METHODS)])
+WRITES_DISABLED = _plain(403, "Forbidden: writes are disabled (no API token is configured)")
+UNAUTHORIZED = _plain(401, "Unauthorized", [(b"www-authenticate", b'Bearer realm="media-origin"')])
 PRECONDITION_FAILED = _plain(412, "Precondition Failed")
 SERVICE_UNAVAILABLE = _plain(503, "Service Unavailable", [(b"retry-after", b"1")])
 
@@ -74,6 +81,14 @@ class MediaOrigin:
         self.storage = storage or FilesystemStorage(config.storage.root)
         self.representations = Representations(self.storage, config.policies)
         self.bodies = BodyCache()
+        self.api = Api(config, self.storage, self.representations)
+        self.signing_key = config.api.signing_key
+        self.any_signed = any(p.signed for p in config.policies.by_folder.values())
+        self.method_not_allowed = _plain(
+            405,
+            "Method Not Allowed",
+            [(b"allow", ALL_METHODS if self.api.enabled else READ_METHODS)],
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -84,12 +99,17 @@ class MediaOrigin:
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
         if method != "GET" and method != "HEAD":
-            await _send_canned(send, METHOD_NOT_ALLOWED, method)
+            await self.write(method, scope, receive, send)
             return
         url_path = scope["path"]
         path = storage_path(url_path)
         if path is None:
-            await _send_canned(send, NOT_FOUND, method)
+            if url_path.endswith("/") and b"list" in scope["query_string"]:
+                await self.list(scope, send)
+            else:
+                await _send_canned(send, NOT_FOUND, method)
+            return
+        if self.any_signed and not await self.signature_valid(scope, url_path, method, send):
             return
         request_headers = _interesting_headers(scope["headers"])
         for _ in range(3):
@@ -98,6 +118,8 @@ class MediaOrigin:
                 if representation is None:
                     await _send_canned(send, NOT_FOUND, method)
                     return
+                if representation.policy.versioned_links_immutable:
+                    representation = self.versioned(scope, url_path, representation)
                 await self.respond(representation, path, method, request_headers, receive, send)
                 return
             except FileChanged:
@@ -106,6 +128,54 @@ class MediaOrigin:
                 break
         logger.warning("%s kept changing while being served", url_path)
         await _send_canned(send, SERVICE_UNAVAILABLE, method)
+
+    async def write(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """PUT, POST, DELETE: only with the API token."""
+        if method not in _WRITES:
+            await _send_canned(send, self.method_not_allowed, method)
+        elif not self.api.enabled:
+            await _send_canned(send, WRITES_DISABLED, method)
+        elif not self.api.authorized(scope["headers"]):
+            await _send_canned(send, UNAUTHORIZED, method)
+        elif method == "PUT":
+            await self.api.put(scope, receive, send)
+        elif method == "POST":
+            await self.api.post(scope, receive, send)
+        else:
+            await self.api.delete(scope, send)
+
+    async def list(self, scope: Scope, send: Send) -> None:
+        """GET /folder/?list: for the token holder; to everyone else a folder stays a 404."""
+        query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        has_authorization = any(name == b"authorization" for name, _ in scope["headers"])
+        if "list" not in query or not has_authorization or not self.api.enabled:
+            await _send_canned(send, NOT_FOUND, scope["method"])
+        elif not self.api.authorized(scope["headers"]):
+            await _send_canned(send, UNAUTHORIZED, scope["method"])
+        else:
+            await self.api.listing(scope, send)
+
+    async def signature_valid(self, scope: Scope, url_path: str, method: str, send: Send) -> bool:
+        """Signed folders answer only a valid, unexpired ?expires=&sig= (403 otherwise)."""
+        if not self.config.policies.for_path(url_path).signed:
+            return True
+        query = scope["query_string"].decode("latin-1")
+        reason = verify(self.signing_key or b"", url_path, query, time.time())
+        if reason is None:
+            return True
+        await _send_canned(send, _plain(403, f"Forbidden: {reason}"), method)
+        return False
+
+    def versioned(self, scope: Scope, url_path: str, current: Representation) -> Representation:
+        """A ``?v=`` matching the current bytes gets the immutable variant; a stale one,
+        the folder's normal policy (never an error)."""
+        query_string = scope["query_string"]
+        if b"v=" not in query_string or current.content_hash is None:
+            return current
+        wanted = parse_qs(query_string.decode("latin-1")).get("v", [""])[0]
+        if wanted and wanted == current.content_hash[:VERSION_HEX]:
+            return self.representations.versioned(url_path, current)
+        return current
 
     async def respond(
         self,

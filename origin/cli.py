@@ -52,7 +52,32 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "target", metavar="TARGET", help="a stored path (/campaigns/promo.jpg) or an http(s):// URL"
     )
+    upload = commands.add_parser("upload", help="upload files or folders through the API")
+    _config_option(upload)
+    upload.add_argument("sources", nargs="+", metavar="FILE_OR_FOLDER")
+    upload.add_argument(
+        "--to", required=True, metavar="FOLDER", help="stored folder, e.g. /campaigns"
+    )
+    upload.add_argument(
+        "--server", metavar="URL", help="the origin's URL (default: http://[server] host:port)"
+    )
+    upload.add_argument("--force", action="store_true", help="store files the rules refuse")
+    sign = commands.add_parser("sign", help="print a signed, expiring link to a stored path")
+    _config_option(sign)
+    sign.add_argument("path", metavar="PATH")
+    sign.add_argument(
+        "--ttl", default="1h", type=_duration, help="how long the link works (default: 1h)"
+    )
     return parser
+
+
+def _duration(value: str) -> int:
+    from origin.signing import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -76,7 +101,8 @@ def _port(value: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return {"serve": serve, "check": check, "explain": explain}[args.command](args)
+    commands = {"serve": serve, "check": check, "explain": explain, "upload": upload, "sign": sign}
+    return commands[args.command](args)
 
 
 def _config(args: argparse.Namespace) -> Config | None:
@@ -110,6 +136,32 @@ def explain(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     return run_explain(config, args.target, args.json, sys.stdout)
+
+
+def upload(args: argparse.Namespace) -> int:
+    from origin.client import ClientError, run_upload
+
+    config = _config(args)
+    if config is None:
+        return 2
+    try:
+        return run_upload(config, args.sources, args.to, args.server, args.force, sys.stdout)
+    except ClientError as error:
+        print(f"media-origin upload: {error}", file=sys.stderr)
+        return 2
+
+
+def sign(args: argparse.Namespace) -> int:
+    from origin.client import ClientError, run_sign
+
+    config = _config(args)
+    if config is None:
+        return 2
+    try:
+        return run_sign(config, args.path, args.ttl, sys.stdout)
+    except ClientError as error:
+        print(f"media-origin sign: {error}", file=sys.stderr)
+        return 2
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -3,7 +3,9 @@ one-line error naming the file and the key instead of a surprise at Meta."""
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,12 +44,23 @@ class StorageConfig:
 
 
 @dataclass(frozen=True)
+class ApiConfig:
+    """Secrets come from the environment, never from the file: only their names are here."""
+
+    token_env: str | None = None
+    signing_key_env: str | None = None
+    token: str | None = None  # None: writes are refused (403)
+    signing_key: bytes | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     source: str  # the file read, or a description of the built-in default
     path: Path | None  # the file read, None for the built-in default
     server: ServerConfig
     storage: StorageConfig
     policies: PolicyTable
+    api: ApiConfig = ApiConfig()
 
 
 def load_config(path: Path | str) -> Config:
@@ -73,14 +86,47 @@ def default_config(base_dir: Path) -> Config:
 
 
 def config_from_document(
-    document: dict[str, Any], source: str, base_dir: Path, path: Path | None = None
+    document: dict[str, Any],
+    source: str,
+    base_dir: Path,
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Config:
     reader = _Reader(source)
-    reader.only_keys(document, "", ("server", "storage", "policy"))
+    reader.only_keys(document, "", ("server", "storage", "policy", "api"))
     server = _read_server(reader, reader.table(document, "server"))
     storage = _read_storage(reader, reader.table(document, "storage"), base_dir)
     policies = _read_policies(reader, reader.table(document, "policy"))
-    return Config(source=source, path=path, server=server, storage=storage, policies=policies)
+    api = _read_api(reader, reader.table(document, "api"), environ or os.environ)
+    for folder, policy in policies.by_folder.items():
+        if policy.signed and api.signing_key is None:
+            raise reader.fail(
+                f'policy."{folder}".signed',
+                "signed links need a key: set [api] signing_key_env to the name of an "
+                "environment variable that holds it",
+            )
+    return Config(
+        source=source, path=path, server=server, storage=storage, policies=policies, api=api
+    )
+
+
+def _read_api(reader: _Reader, table: dict[str, Any], environ: Mapping[str, str]) -> ApiConfig:
+    reader.only_keys(table, "api", ("token_env", "signing_key_env"))
+    token_env = reader.typed(table, "api", "token_env", str, "MEDIA_ORIGIN_TOKEN")
+    key_env = table.get("signing_key_env")
+    if key_env is not None:
+        key_env = reader.typed(table, "api", "signing_key_env", str, None)
+    key = environ.get(key_env) if key_env else None
+    if key_env and not key:
+        raise reader.fail(
+            "api.signing_key_env", f"the environment variable {key_env} is not set or empty"
+        )
+    return ApiConfig(
+        token_env=token_env,
+        signing_key_env=key_env,
+        token=environ.get(token_env) or None,
+        signing_key=key.encode() if key else None,
+    )
 
 
 class _Reader:
@@ -176,8 +222,9 @@ def _read_policy_keys(reader: _Reader, name: str, keys: dict[str, Any]) -> dict[
     for key in ("cache_control", "cdn_cache_control", "etag", "content_disposition"):
         if key in keys:
             values[key] = reader.typed(keys, name, key, str, None)
-    if "last_modified" in keys:
-        values["last_modified"] = reader.typed(keys, name, "last_modified", bool, None)
+    for key in ("last_modified", "versioned_links_immutable", "signed"):
+        if key in keys:
+            values[key] = reader.typed(keys, name, key, bool, None)
     if values.get("etag", "strong") not in ETAG_MODES:
         raise reader.fail(f"{name}.etag", f"unknown mode {values['etag']!r} (strong, weak or off)")
     if values.get("content_disposition", "inline") not in DISPOSITIONS:

@@ -3,10 +3,11 @@ which folder's policy applies to a path (the most specific one)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 ETagMode = Literal["strong", "weak", "off"]
+IMMUTABLE = "max-age=31536000, immutable"
 Disposition = Literal["inline", "attachment"]
 
 
@@ -20,9 +21,15 @@ class Policy:
     etag: ETagMode = "strong"
     cdn_cache_control: str | None = None
     content_disposition: Disposition | None = None
+    versioned_links_immutable: bool = False
+    signed: bool = False
 
     def needs_content_hash(self) -> bool:
-        return self.etag != "off"
+        return self.etag != "off" or self.versioned_links_immutable
+
+    def for_versioned_link(self) -> Policy:
+        """The policy of a ``?v=`` link whose hash matches the current bytes."""
+        return replace(self, cache_control=IMMUTABLE)
 
 
 # Keys an operator may set, in the order the README documents them.

@@ -27,6 +27,7 @@ class Representation:
     partial_headers: Headers  # a 206, without Content-Length and Content-Range
     not_modified_headers: Headers  # a 304: the validators and cache headers of the 200
     cacheable: bool  # False while the file's mtime lies in the future
+    content_hash: str | None  # of the bytes, when the policy needs one
 
 
 def build_representation(
@@ -75,6 +76,7 @@ def build_representation(
         partial_headers=encode(representation),
         not_modified_headers=encode(cache),
         cacheable=stat.mtime <= now,
+        content_hash=content_hash,
     )
 
 

@@ -22,6 +22,7 @@ class Representations:
         self.storage = storage
         self.policies = policies
         self._entries: dict[str, Representation] = {}
+        self._versioned: dict[tuple[str, object], Representation] = {}
 
     async def get(self, url_path: str, path: str) -> Representation | None:
         """The current representation of ``path``, or None if there is no such file."""
@@ -50,6 +51,18 @@ class Representations:
                 del self._entries[next(iter(self._entries))]
             self._entries[url_path] = representation
         return representation
+
+    def versioned(self, url_path: str, current: Representation) -> Representation:
+        """The representation of a ``?v=`` link whose hash matches ``current``'s bytes."""
+        key = (url_path, current.stat.version)
+        found = self._versioned.get(key)
+        if found is None:
+            policy = current.policy.for_versioned_link()
+            found = build_representation(url_path, current.stat, policy, current.content_hash)
+            if len(self._versioned) >= MAX_ENTRIES:
+                del self._versioned[next(iter(self._versioned))]
+            self._versioned[key] = found
+        return found
 
     def forget(self, url_path: str) -> None:
         self._entries.pop(url_path, None)

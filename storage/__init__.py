@@ -1,5 +1,5 @@
 """Storage backends: where the bytes live. The origin sees only ``storage.base``."""
 
-from storage.base import FileChanged, FileStat, OpenFile, Storage
+from storage.base import FileChanged, FileStat, OpenFile, Storage, StorageConflict, Writer
 
-__all__ = ["FileChanged", "FileStat", "OpenFile", "Storage"]
+__all__ = ["FileChanged", "FileStat", "OpenFile", "Storage", "StorageConflict", "Writer"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Hashable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 
@@ -19,6 +20,10 @@ class FileStat:
     # Equal versions mean equal bytes. Backends pick what proves it cheaply:
     # the filesystem uses (device, inode, size, mtime_ns, ctime_ns).
     version: Hashable
+
+
+class StorageConflict(Exception):
+    """The path cannot hold a file: a folder is there, or a file stands where a folder must."""
 
 
 class FileChanged(Exception):
@@ -39,6 +44,26 @@ class OpenFile(Protocol):
     def close(self) -> None: ...
 
 
+class Writer(Protocol):
+    """A file being uploaded: invisible until ``commit``, gone after ``abort``."""
+
+    local_path: Path  # where the bytes so far are, for inspection
+    size: int
+    digest: str  # content hash of what was written (valid once complete)
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def finish(self) -> None:
+        """All bytes written: make them durable (commit does it too)."""
+        ...
+
+    async def commit(self) -> tuple[FileStat, bool]:
+        """Make the file visible at its path atomically; (its stat, whether it replaced one)."""
+        ...
+
+    async def abort(self) -> None: ...
+
+
 class Storage(Protocol):
     async def stat(self, path: str) -> FileStat | None:
         """The regular file at ``path``, or None when there is none to serve."""
@@ -51,4 +76,16 @@ class Storage(Protocol):
     async def content_hash(self, path: str, expected: FileStat) -> str:
         """Hex digest of the bytes of version ``expected`` (raise FileChanged if
         the file is no longer that version). Computed once per version."""
+        ...
+
+    async def create(self, path: str) -> Writer:
+        """Start writing the file ``path`` (raise StorageConflict if it cannot be one)."""
+        ...
+
+    async def delete(self, path: str) -> bool:
+        """Remove the file; False if there was none."""
+        ...
+
+    async def list(self, folder: str) -> list[tuple[str, FileStat]]:
+        """The files directly in ``folder`` ("" for the root), by name; dot-files left out."""
         ...

@@ -10,14 +10,19 @@ a replaced file is never served with the old validators.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import hashlib
 import os
 import stat as stat_module
 from collections.abc import AsyncGenerator, Hashable
+from pathlib import Path
 
-from storage.base import FileChanged, FileStat
+import aiofiles
+
+from storage.base import FileChanged, FileStat, StorageConflict
 from storage.hash_index import HashIndex
+from storage.uploads import UploadArea
 
 # Bodies are read in chunks of this size: large enough that a 16 MB video costs
 # 64 reads, small enough that 32 parallel downloads hold 8 MiB of buffers.
@@ -43,6 +48,8 @@ class FilesystemStorage:
     def __init__(self, root: str | os.PathLike[str], index: HashIndex | None = None) -> None:
         self.root = os.path.realpath(root)
         self.index = index if index is not None else HashIndex.for_root(self.root)
+        self.uploads = UploadArea(self.root)
+        self.uploads.remove_orphans()  # what a crashed process was writing
         # Paths checked to resolve inside the root, with the version checked.
         self._known: dict[str, FileStat] = {}
         self._hashes: dict[Hashable, str] = {}
@@ -130,6 +137,42 @@ class FilesystemStorage:
         self.index.put(expected.version, digest)
         return digest
 
+    def record_hash(self, version: Hashable, digest: str) -> None:
+        """A hash computed while the bytes were written: no need to read them again."""
+        _remember(self._hashes, version, digest)
+        self.index.put(version, digest)
+
+    async def create(self, path: str) -> FilesystemWriter:
+        target = self._full_path(path)
+        if os.path.isdir(target):
+            raise StorageConflict(f"/{path} is a folder")
+        return await FilesystemWriter.open(self, path, self.uploads.new_path())
+
+    async def delete(self, path: str) -> bool:
+        if await self.stat(path) is None:
+            return False
+        try:
+            os.unlink(self._full_path(path))
+        except FileNotFoundError:
+            return False
+        self._known.pop(path, None)
+        return True
+
+    async def list(self, folder: str) -> list[tuple[str, FileStat]]:
+        directory = self._full_path(folder) if folder else self.root
+        try:
+            names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        found = []
+        for name in names:
+            if name.startswith("."):
+                continue
+            stat = await self.stat(f"{folder}/{name}" if folder else name)
+            if stat is not None:
+                found.append((name, stat))
+        return found
+
 
 _NOWAIT = getattr(os, "RWF_NOWAIT", None)
 
@@ -154,6 +197,81 @@ def _read_cached(fd: int, size: int, offset: int) -> bytearray | None:
             _NOWAIT = None  # the kernel or filesystem cannot: threads from now on
         return None
     return buffer if read == size else None
+
+
+class FilesystemWriter:
+    """Bytes go to a file in the upload area, hashed as they pass; ``commit`` renames
+    it into place only after fsync, so readers see the old file or the new one,
+    whole, and never a part."""
+
+    def __init__(self, storage: FilesystemStorage, path: str, local_path: Path, file) -> None:
+        self.storage = storage
+        self.path = path
+        self.local_path = local_path
+        self.size = 0
+        self._file = file
+        self._hash = hashlib.new(HASH_ALGORITHM)
+
+    @classmethod
+    async def open(
+        cls, storage: FilesystemStorage, path: str, local_path: Path
+    ) -> FilesystemWriter:
+        return cls(storage, path, local_path, await aiofiles.open(local_path, "wb"))
+
+    @property
+    def digest(self) -> str:
+        return self._hash.hexdigest()[:HASH_HEX_LENGTH]
+
+    async def write(self, data: bytes) -> None:
+        await self._file.write(data)
+        self._hash.update(data)
+        self.size += len(data)
+
+    async def finish(self) -> None:
+        """Flush and fsync: the bytes are on disk before anyone can see them."""
+        if not self._file.closed:
+            await self._file.flush()
+            await asyncio.to_thread(os.fsync, self._file.fileno())
+            await self._file.close()
+
+    async def commit(self) -> tuple[FileStat, bool]:
+        await self.finish()
+        target = Path(self.storage._full_path(self.path))
+        try:
+            replaced = await asyncio.to_thread(_place, self.local_path, target)
+        except (NotADirectoryError, FileExistsError, IsADirectoryError) as error:
+            await self.abort()
+            raise StorageConflict(f"/{self.path}: {error.strerror}") from None
+        except BaseException:
+            await self.abort()
+            raise
+        self.storage._known.pop(self.path, None)
+        stat = await self.storage.stat(self.path)
+        if stat is None:
+            raise FileChanged(self.path)
+        self.storage.record_hash(stat.version, self.digest)
+        return stat, replaced
+
+    async def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            await self._file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.local_path)
+
+
+def _place(source: Path, target: Path) -> bool:
+    """Rename into place (making folders as needed); whether a file was replaced."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "a folder is there", str(target))
+    replaced = target.is_file()
+    os.replace(source, target)
+    directory = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(directory)  # the rename itself survives a crash
+    finally:
+        os.close(directory)
+    return replaced
 
 
 class FilesystemFile:

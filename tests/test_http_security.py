@@ -47,16 +47,25 @@ def test_folders_are_not_listed(standard_server, target):
     assert b"promo" not in body
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
-def test_other_methods_get_405_with_allow(client, method):
-    response = client.request(method, "/hello.txt")
-    assert response.status_code == 405
-    assert response.headers["allow"] == "GET, HEAD"
+@pytest.mark.parametrize("method", ["PATCH", "OPTIONS", "TRACE", "CONNECT", "PROPFIND"])
+def test_other_methods_get_405_with_allow(standard_server, method):
+    status, _ = standard_server.raw_get("/hello.txt", method)
+    assert status == 405
+    with standard_server.client() as http:
+        if method in ("PATCH", "OPTIONS"):
+            assert http.request(method, "/hello.txt").headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_without_an_api_token_writes_are_refused(client, method):
+    response = client.request(method, "/hello.txt", content=b"x")
+    assert response.status_code == 403
+    assert client.get("/hello.txt").text == "hello, world\n"
 
 
 @pytest.mark.parametrize(
     ("method", "path", "status"),
-    [("GET", "/missing.jpg", 404), ("POST", "/hello.txt", 405), ("GET", "/.secret", 404)],
+    [("GET", "/missing.jpg", 404), ("PATCH", "/hello.txt", 405), ("GET", "/.secret", 404)],
 )
 def test_error_bodies_are_short_plain_text_never_html(client, method, path, status):
     response = client.request(method, path)

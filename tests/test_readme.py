@@ -30,3 +30,49 @@ def test_every_config_key_is_documented():
         assert f"`{key}`" in README, key
     for key in POLICY_KEYS:
         assert f'`policy."/folder".{key}`' in README, key
+
+
+def test_the_api_examples_work_as_written(tmp_path):
+    """Run the README's upload-API block in a copy of the repository's default
+    setup; only the port is changed, to a free one."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import free_port
+
+    section = README[README.index("## Upload API") :]
+    script = re.search(r"```sh\n(.+?)\n```", section, re.S).group(1)
+    port = free_port()
+    script = script.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    script = script.replace("media-origin serve &", f"media-origin serve --port {port} &")
+    shutil.copy(REPO / "config.toml", tmp_path / "config.toml")
+    shutil.copytree(REPO / "media", tmp_path / "media", ignore=shutil.ignore_patterns(".*"))
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
+    env.pop("MEDIA_ORIGIN_CONFIG", None)
+    result = subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    # curl prints the JSON answers back to back, between the server's log lines
+    decoder, answers = json.JSONDecoder(), []
+    text = result.stdout[result.stdout.index('{"path"') :]
+    while True:
+        try:
+            answer, end = decoder.raw_decode(text)
+        except json.JSONDecodeError:
+            break
+        answers.append(answer)
+        text = text[end:].lstrip()
+    put, posted, listing = answers
+    assert put["path"] == "/campaigns/2026/promo.png" and "?v=" in put["versioned_url"]
+    assert [f["path"] for f in posted] == ["/catalog/price-list.pdf", "/catalog/welcome.txt"]
+    assert {f["path"] for f in listing} == {"/catalog/price-list.pdf", "/catalog/welcome.txt"}
+    assert not (tmp_path / "media" / "campaigns" / "2026" / "promo.png").exists()  # deleted

@@ -1,0 +1,414 @@
+"""The write side: authenticated uploads (PUT a file, POST files to a folder),
+DELETE and folder listings. Every upload is checked by the same rules as
+``media-origin check`` before it becomes visible, and becomes visible whole
+or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.types import Receive, Send
+
+from origin.config import Config
+from origin.httpdates import format_http_date
+from origin.inspection import ERROR, Problem, inspect_file
+from origin.media_types import content_type_for
+from origin.paths import storage_path
+from origin.representations import Representations
+from origin.signing import signed_url
+from origin.sniff import base_type
+from origin.whatsapp import RULES, rule_for_name
+from storage.base import Storage, StorageConflict, Writer
+
+HARD_LIMIT = max(rule.max_bytes for rule in RULES)  # even ?force=true stores nothing larger
+SIGNED_URL_SECONDS = 24 * 3600
+MAX_FILES_PER_POST = 100
+_STATUS_BY_CODE = {"active_content": 415, "too_large": 413}
+_TYPE_CODES = {"unsupported_type", "content_type_mismatch"}
+
+
+class ClientGone(Exception):
+    """The client disconnected before the body was complete."""
+
+
+class Refused(Exception):
+    """An upload the API will not store; ``status`` and a JSON body say why."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        path: str | None = None,
+        problems: list[Problem] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.path = status, code, message, path
+        self.problems = problems or []
+
+    def body(self) -> dict[str, object]:
+        return {
+            "error": self.code,
+            "message": self.message,
+            "path": self.path,
+            "problems": [{"code": p.code, "message": p.message} for p in self.problems],
+        }
+
+
+def refusal(problems: list[Problem], force: bool, path: str) -> Refused | None:
+    """Whether the rules refuse an upload: 413 for size, 415 for type, 422 for the rest.
+
+    ``force`` stores anyway, except active content (HTML, SVG, XML), which never is.
+    """
+    errors = [p for p in problems if p.level == ERROR]
+    if force:
+        errors = [p for p in errors if p.code == "active_content"]
+    if not errors:
+        return None
+    first = min(errors, key=lambda p: (p.code != "active_content", p.code != "too_large"))
+    status = _STATUS_BY_CODE.get(first.code, 415 if first.code in _TYPE_CODES else 422)
+    return Refused(status, first.code, first.message, path, errors)
+
+
+@dataclass
+class Upload:
+    url_path: str
+    path: str
+    writer: Writer
+    limit: int
+
+
+class Api:
+    def __init__(self, config: Config, storage: Storage, representations: Representations) -> None:
+        self.config = config
+        self.storage = storage
+        self.representations = representations
+        token = config.api.token
+        self._token = f"Bearer {token}".encode() if token else None
+
+    @property
+    def enabled(self) -> bool:
+        return self._token is not None
+
+    def authorized(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """Constant-time comparison of the whole Authorization value."""
+        given = next((value for name, value in headers if name == b"authorization"), b"")
+        return self._token is not None and hmac.compare_digest(given, self._token)
+
+    # PUT /{path}
+
+    async def put(self, scope, receive: Receive, send: Send) -> None:
+        url_path = scope["path"]
+        force = _flag(scope, "force")
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"")
+        try:
+            self._check_declared_type(url_path, headers.get(b"content-type", b"").decode("latin-1"))
+            upload = await self._start(url_path, force)
+            try:
+                if length.isdigit() and int(length) > upload.limit:
+                    # Refused before a byte of the body is read.
+                    raise self._too_large(url_path, int(length), upload.limit)
+                async for chunk in _body(receive):
+                    await self._write(upload, chunk)
+                (result,) = await self._finish([upload], force)
+            except BaseException:
+                await upload.writer.abort()
+                raise
+        except Refused as refused:
+            await _json(send, refused.status, refused.body())
+            return
+        except ClientGone:
+            return
+        await _json(send, 200 if result["replaced"] else 201, _public(result))
+
+    # POST /{folder}/  (multipart/form-data)
+
+    async def post(self, scope, receive: Receive, send: Send) -> None:
+        folder = scope["path"]
+        force = _flag(scope, "force")
+        uploads: list[Upload] = []
+        try:
+            if not folder.endswith("/"):
+                raise Refused(
+                    400, "not_a_folder", "POST uploads into a folder: end the path with /"
+                )
+            content_type = dict(scope["headers"]).get(b"content-type", b"")
+            kind, options = parse_options_header(content_type)
+            if kind != b"multipart/form-data" or b"boundary" not in options:
+                raise Refused(415, "not_multipart", "POST needs multipart/form-data with files")
+            await self._receive_parts(folder, options[b"boundary"], force, receive, uploads)
+            if not uploads:
+                raise Refused(400, "no_files", "the form holds no file")
+            results = await self._finish(uploads, force)
+        except Refused as refused:
+            await _abort_all(uploads)
+            await _json(send, refused.status, refused.body())
+            return
+        except BaseException:
+            await _abort_all(uploads)
+            raise
+        status = 200 if all(result["replaced"] for result in results) else 201
+        await _json(send, status, [_public(result) for result in results])
+
+    async def _receive_parts(self, folder, boundary, force, receive, uploads) -> None:
+        """Stream each file part into its own writer; the parser's callbacks only
+        queue events, which are then handled here, with awaits."""
+        events: list[tuple[str, bytes]] = []
+        header: dict[str, bytes] = {"field": b"", "value": b""}
+        part_headers: dict[bytes, bytes] = {}
+
+        def on_header_field(data, start, end):
+            header["field"] += data[start:end]
+
+        def on_header_value(data, start, end):
+            header["value"] += data[start:end]
+
+        def on_header_end():
+            part_headers[header["field"].lower()] = header["value"]
+            header["field"] = header["value"] = b""
+
+        def on_headers_finished():
+            events.append(("begin", part_headers.get(b"content-disposition", b"")))
+            part_headers.clear()
+
+        parser = MultipartParser(
+            boundary,
+            {
+                "on_header_field": on_header_field,
+                "on_header_value": on_header_value,
+                "on_header_end": on_header_end,
+                "on_headers_finished": on_headers_finished,
+                "on_part_data": lambda data, start, end: events.append(("data", data[start:end])),
+                "on_part_end": lambda: events.append(("end", b"")),
+            },
+        )
+        current: Upload | None = None
+        async for chunk in _body(receive):
+            parser.write(chunk)
+            for event, data in events:
+                if event == "begin":
+                    current = await self._begin_part(folder, data, force, uploads)
+                elif event == "data" and current is not None:
+                    await self._write(current, data)
+                elif event == "end":
+                    current = None
+            events.clear()
+        parser.finalize()
+
+    async def _begin_part(self, folder, disposition, force, uploads) -> Upload | None:
+        _, options = parse_options_header(disposition)
+        filename = options.get(b"filename")
+        if filename is None:
+            return None  # a plain form field: not a file
+        if len(uploads) >= MAX_FILES_PER_POST:
+            raise Refused(413, "too_many_files", f"at most {MAX_FILES_PER_POST} files a request")
+        name = filename.decode("utf-8", "replace").replace("\\", "/").rsplit("/", 1)[-1]
+        upload = await self._start(folder + name, force)
+        uploads.append(upload)
+        return upload
+
+    # the steps every upload takes
+
+    async def _start(self, url_path: str, force: bool) -> Upload:
+        path = storage_path(url_path)
+        if path is None:
+            raise Refused(
+                400,
+                "invalid_path",
+                f"{url_path!r} cannot be stored: no empty, '.' or '..' segments, no dot-files, "
+                "no backslashes or control characters, no trailing /",
+                url_path,
+            )
+        rule = rule_for_name(path)
+        if rule is None and not force:
+            problem = inspect_name_only(url_path)
+            raise Refused(415, problem.code, problem.message, url_path, [problem])
+        limit = HARD_LIMIT if force or rule is None else rule.max_bytes
+        try:
+            writer = await self.storage.create(path)
+        except StorageConflict as conflict:
+            raise Refused(409, "conflict", str(conflict), url_path) from None
+        return Upload(url_path, path, writer, limit)
+
+    def _check_declared_type(self, url_path: str, declared: str) -> None:
+        expected = content_type_for(url_path)
+        if declared and base_type(declared) not in (
+            base_type(expected),
+            "application/octet-stream",
+        ):
+            raise Refused(
+                415,
+                "content_type_mismatch",
+                f"Content-Type {declared} but the name {url_path.rsplit('/', 1)[-1]} is "
+                f"served as {expected}",
+                url_path,
+            )
+
+    async def _write(self, upload: Upload, chunk: bytes) -> None:
+        if upload.writer.size + len(chunk) > upload.limit:
+            raise self._too_large(upload.url_path, None, upload.limit)
+        await upload.writer.write(chunk)
+
+    def _too_large(self, url_path: str, size: int | None, limit: int) -> Refused:
+        from origin.inspection import format_size
+
+        rule = rule_for_name(url_path)
+        what = rule.whatsapp_type if rule else "upload"
+        told = f"is {format_size(size)}" if size is not None else "goes past the limit"
+        message = f"{what} {told}; the limit here is {format_size(limit)}"
+        return Refused(413, "too_large", message, url_path)
+
+    async def _finish(self, uploads: list[Upload], force: bool) -> list[dict[str, object]]:
+        """Check every file whole, then make them all visible; or none."""
+        checked = []
+        for upload in uploads:
+            await upload.writer.finish()
+            report = await asyncio.to_thread(
+                inspect_file, upload.writer.local_path, upload.url_path
+            )
+            refused = refusal(report.problems, force, upload.url_path)
+            if refused is not None:
+                raise refused
+            checked.append((upload, report.problems))
+        results = []
+        for upload, problems in checked:
+            try:
+                stat, replaced = await upload.writer.commit()
+            except StorageConflict as conflict:
+                raise Refused(409, "conflict", str(conflict), upload.url_path) from None
+            results.append(await self._describe(upload, stat, replaced, problems))
+        return results
+
+    async def _describe(self, upload: Upload, stat, replaced: bool, problems) -> dict[str, object]:
+        representation = await self.representations.get(upload.url_path, upload.path)
+        headers = dict(representation.ok_headers) if representation else {}
+        url = self.config.server.base_url + quote(upload.url_path)
+        digest = upload.writer.digest
+        result: dict[str, object] = {
+            "path": upload.url_path,
+            "url": url,
+            "versioned_url": f"{url}?v={digest[:VERSION_HEX]}",
+            "size": stat.size,
+            "content_type": content_type_for(upload.url_path),
+            "whatsapp_type": (rule.whatsapp_type if (rule := rule_for_name(upload.path)) else None),
+            "etag": _text(headers.get(b"etag")),
+            "last_modified": _text(headers.get(b"last-modified")) or format_http_date(stat.mtime),
+            "warnings": [{"code": p.code, "message": p.message} for p in problems],
+            "replaced": replaced,
+        }
+        key = self.config.api.signing_key
+        if representation is not None and representation.policy.signed and key is not None:
+            expires = int(time.time()) + SIGNED_URL_SECONDS
+            result["signed_url"] = signed_url(
+                self.config.server.base_url, key, upload.url_path, expires
+            )
+        return result
+
+    # DELETE /{path}, GET /{folder}/?list
+
+    async def delete(self, scope, send: Send) -> None:
+        path = storage_path(scope["path"])
+        if path is None or not await self.storage.delete(path):
+            await _json(
+                send, 404, {"error": "not_found", "message": "no such file", "path": scope["path"]}
+            )
+            return
+        self.representations.forget(scope["path"])
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 204,
+                "headers": [(b"cache-control", b"no-store")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+    async def listing(self, scope, send: Send) -> None:
+        folder = scope["path"]
+        prefix = folder.strip("/")
+        if prefix and storage_path("/" + prefix) is None:
+            await _json(
+                send, 404, {"error": "not_found", "message": "no such folder", "path": folder}
+            )
+            return
+        files = []
+        for name, stat in await self.storage.list(prefix):
+            url_path = f"/{prefix}/{name}" if prefix else f"/{name}"
+            representation = await self.representations.get(url_path, url_path[1:])
+            if representation is None:
+                continue
+            headers = dict(representation.ok_headers)
+            rule = rule_for_name(name)
+            files.append(
+                {
+                    "path": url_path,
+                    "size": stat.size,
+                    "content_type": content_type_for(name),
+                    "whatsapp_type": rule.whatsapp_type if rule else None,
+                    "etag": _text(headers.get(b"etag")),
+                    "last_modified": format_http_date(stat.mtime),
+                }
+            )
+        await _json(send, 200, files)
+
+
+VERSION_HEX = 12  # the ?v= of a versioned link: 48 bits of the content hash
+
+
+def inspect_name_only(url_path: str) -> Problem:
+    from origin.inspection import check_type
+
+    problems = check_type(url_path, None, content_type_for(url_path), None)
+    return next(p for p in problems if p.code == "unsupported_type")
+
+
+async def _body(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
+
+
+async def _abort_all(uploads: list[Upload]) -> None:
+    for upload in uploads:
+        await upload.writer.abort()
+
+
+def _flag(scope, name: str) -> bool:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name, [])
+    return any(value.lower() in ("true", "1", "yes") for value in values)
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value is not None else None
+
+
+def _public(result: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in result.items() if key != "replaced"}
+
+
+async def _json(send: Send, status: int, body: object) -> None:
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,384 @@
+"""The upload API over a real socket: both upload forms, every refusal, force,
+replacement, concurrency, disconnects, limits, DELETE, listings, signed and
+versioned links."""
+
+import io
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from conftest import SERVERS, start_server
+from origin.signing import signed_query
+
+TOKEN = "test-token-1234"
+KEY = "test-signing-key"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+CONFIG = """
+[server]
+base_url = "https://media.example.com"
+
+[api]
+token_env = "TEST_MEDIA_TOKEN"
+signing_key_env = "TEST_MEDIA_KEY"
+
+[policy."/campaigns"]
+cache_control = "max-age=86400"
+versioned_links_immutable = true
+
+[policy."/invoices"]
+cache_control = "private, no-store"
+signed = true
+"""
+
+
+def jpeg(color=(1, 2, 3), size=(40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def webp(size) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", size, (0, 0, 0, 255)).save(buffer, format="WEBP")
+    return buffer.getvalue()
+
+
+def pdf(text: str) -> bytes:
+    return f"%PDF-1.4\n% {text}\n%%EOF\n".encode()
+
+
+@pytest.fixture(params=SERVERS)
+def api(tmp_path, request):
+    root = tmp_path / "media"
+    root.mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\nroot = "media"\n' + CONFIG)
+    env = {"TEST_MEDIA_TOKEN": TOKEN, "TEST_MEDIA_KEY": KEY}
+    with start_server(config, root, server=request.param, env=env) as server:
+        yield server
+
+
+def stored(root: Path) -> set[str]:
+    """Every file under the root, the upload area included, as relative paths."""
+    return {
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file()
+        and ".media-origin/hashes" not in str(path)
+        and not path.name.endswith(".lock")
+    }
+
+
+def test_put_new_then_replace(api):
+    with api.client() as http:
+        first = http.put("/campaigns/promo.jpg", content=jpeg(), headers=AUTH)
+        assert first.status_code == 201
+        body = first.json()
+        assert set(body) == {
+            "path",
+            "url",
+            "versioned_url",
+            "size",
+            "content_type",
+            "whatsapp_type",
+            "etag",
+            "last_modified",
+            "warnings",
+        }
+        assert body["path"] == "/campaigns/promo.jpg"
+        assert body["url"] == "https://media.example.com/campaigns/promo.jpg"
+        assert body["versioned_url"].startswith(body["url"] + "?v=")
+        assert (body["size"], body["content_type"], body["whatsapp_type"]) == (
+            len(jpeg()),
+            "image/jpeg",
+            "image",
+        )
+        assert body["warnings"] == []
+        served = http.get("/campaigns/promo.jpg")
+        assert served.content == jpeg()
+        assert served.headers["etag"] == body["etag"]
+        assert served.headers["last-modified"] == body["last_modified"]
+
+        second = http.put("/campaigns/promo.jpg", content=jpeg((9, 9, 9)), headers=AUTH)
+        assert second.status_code == 200
+        assert second.json()["etag"] != body["etag"]
+        assert second.json()["versioned_url"] != body["versioned_url"]
+        assert http.get("/campaigns/promo.jpg").content == jpeg((9, 9, 9))
+    assert stored(api.root) == {"campaigns/promo.jpg"}
+
+
+def test_put_with_a_matching_content_type_header_and_a_new_folder(api):
+    with api.client() as http:
+        response = http.put(
+            "/docs/2026/terms.pdf",
+            content=pdf("t"),
+            headers={**AUTH, "Content-Type": "application/pdf"},
+        )
+        assert response.status_code == 201
+        assert http.get("/docs/2026/terms.pdf").content == pdf("t")
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"Authorization": "Bearer wrong"}, 401), ({"Authorization": TOKEN}, 401)],
+)
+def test_writes_need_the_token(api, headers, status):
+    with api.client() as http:
+        response = http.put("/a.jpg", content=jpeg(), headers=headers)
+        assert response.status_code == status
+        assert response.headers["www-authenticate"] == 'Bearer realm="media-origin"'
+        assert http.delete("/a.jpg", headers=headers).status_code == status
+    assert stored(api.root) == set()
+
+
+REFUSALS = [
+    ("/big.jpg", b"\xff\xd8\xff\xe0" + bytes(5_100_000), {}, 413, "too_large"),
+    ("/anim.gif", b"GIF89a" + bytes(20), {}, 415, "unsupported_type"),
+    ("/fake.jpg", webp((512, 512)), {}, 415, "content_type_mismatch"),
+    ("/page.jpg", b"<!DOCTYPE html><html><script>x()</script></html>", {}, 415, "active_content"),
+    ("/stickers/small.webp", webp((100, 100)), {}, 422, "sticker_dimensions"),
+    ("/a.jpg", jpeg(), {"Content-Type": "image/png"}, 415, "content_type_mismatch"),
+    ("/.env.jpg", jpeg(), {}, 400, "invalid_path"),
+    ("/a/../b.jpg", jpeg(), {}, 400, "invalid_path"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "headers", "status", "code"), REFUSALS)
+def test_refusals_store_nothing(api, path, body, headers, status, code):
+    with api.client() as http:
+        if ".." in path:  # httpx would normalise it away: send it as written
+            reply = api.raw(
+                f"PUT {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            assert reply.split(b" ", 2)[1] == str(status).encode()
+            error = json.loads(reply.partition(b"\r\n\r\n")[2])
+        else:
+            response = http.put(path, content=body, headers={**AUTH, **headers})
+            assert response.status_code == status
+            assert response.headers["content-type"] == "application/json"
+            error = response.json()
+    assert error["error"] == code
+    assert error["message"]
+    assert stored(api.root) == set()
+
+
+def test_refusal_messages_name_the_rule_and_the_numbers(api):
+    with api.client() as http:
+        error = http.put(
+            "/big.jpg", content=b"\xff\xd8\xff" + bytes(6_200_000), headers=AUTH
+        ).json()
+    assert error["message"] == "image is 6.2 MB; the limit here is 5 MB"
+
+
+def test_force_stores_with_warnings_but_never_active_content(api):
+    with api.client() as http:
+        forced = http.put("/stickers/small.webp?force=true", content=webp((100, 100)), headers=AUTH)
+        assert forced.status_code == 201
+        assert [w["code"] for w in forced.json()["warnings"]] == ["sticker_dimensions"]
+        html = b"<!DOCTYPE html><html></html>"
+        assert http.put("/x.jpg?force=true", content=html, headers=AUTH).status_code == 415
+        assert http.put("/x.html?force=true", content=html, headers=AUTH).status_code == 415
+    assert stored(api.root) == {"stickers/small.webp"}
+
+
+def test_multipart_post_of_several_files(api):
+    files = [
+        ("file", ("one.jpg", jpeg(), "image/jpeg")),
+        ("file", ("two.pdf", pdf("two"), "application/pdf")),
+        ("note", (None, "a plain field is ignored")),
+    ]
+    with api.client() as http:
+        response = http.post("/campaigns/", files=files, headers=AUTH)
+        assert response.status_code == 201
+        assert [r["path"] for r in response.json()] == ["/campaigns/one.jpg", "/campaigns/two.pdf"]
+        assert http.get("/campaigns/two.pdf").content == pdf("two")
+
+
+def test_multipart_post_is_all_or_nothing(api):
+    files = [
+        ("a", ("good.jpg", jpeg(), "image/jpeg")),
+        ("b", ("bad.jpg", webp((8, 8)), "image/jpeg")),
+    ]
+    with api.client() as http:
+        response = http.post("/campaigns/", files=files, headers=AUTH)
+        assert response.status_code == 415
+        assert response.json()["path"] == "/campaigns/bad.jpg"
+        assert http.post("/campaigns/x.jpg", files=files[:1], headers=AUTH).status_code == 400
+    assert stored(api.root) == set()
+
+
+def test_fifty_concurrent_uploads_to_one_path_while_gets_run(api):
+    versions = {pdf(f"version {n} " + "x" * (n * 997)) for n in range(50)}
+    seen: list[tuple[bytes, str]] = []
+    stop = threading.Event()
+
+    def reader():
+        with api.client() as http:
+            while not stop.is_set():
+                response = http.get("/docs/menu.pdf")
+                if response.status_code == 200:
+                    seen.append((response.content, response.headers["content-length"]))
+
+    def writer(body):
+        with httpx.Client(base_url=api.url, timeout=60) as http:
+            assert http.put("/docs/menu.pdf", content=body, headers=AUTH).status_code in (200, 201)
+
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    writers = [threading.Thread(target=writer, args=(body,)) for body in versions]
+    for thread in readers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join(timeout=120)
+    stop.set()
+    for thread in readers:
+        thread.join(timeout=30)
+    assert seen, "the readers saw no version at all"
+    for content, length in seen:
+        assert content in versions  # one whole version, byte for byte
+        assert int(length) == len(content)
+    assert stored(api.root) == {"docs/menu.pdf"}
+
+
+def test_a_client_that_disconnects_mid_upload_leaves_nothing(api):
+    with socket.create_connection(("127.0.0.1", api.port)) as sock:
+        sock.sendall(
+            f"PUT /docs/big.pdf HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+            "Content-Length: 20000000\r\n\r\n".encode()
+        )
+        sock.sendall(b"%PDF-1.4\n" + bytes(2_000_000))
+        time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while stored(api.root) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stored(api.root) == set()
+    with api.client() as http:
+        assert http.get("/docs/big.pdf").status_code == 404
+
+
+def test_an_announced_over_limit_body_is_refused_before_it_is_sent(api):
+    with socket.create_connection(("127.0.0.1", api.port), timeout=10) as sock:
+        sock.sendall(
+            f"PUT /big.jpg HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+            "Content-Length: 6000000\r\n\r\n".encode()
+        )
+        sock.sendall(b"\xff\xd8\xff" + bytes(1000))  # a thousand bytes of six million
+        reply = sock.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 413")
+    assert stored(api.root) == set()
+
+
+def test_a_chunked_body_is_cut_at_the_limit(api):
+    with socket.create_connection(("127.0.0.1", api.port), timeout=20) as sock:
+        sock.sendall(
+            f"PUT /big.jpg HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        chunk = bytes(256 * 1024)
+        sent = 0
+        reply = b""
+        sock.settimeout(0.05)
+        while sent < 20_000_000 and not reply:
+            try:
+                sock.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                sent += len(chunk)
+                reply = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        sock.settimeout(10)
+        if not reply:
+            reply = sock.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 413")
+    assert sent < 8_000_000  # refused near the 5 MB limit, not after the whole body
+    assert stored(api.root) == set()
+
+
+def test_delete(api):
+    with api.client() as http:
+        http.put("/docs/a.pdf", content=pdf("a"), headers=AUTH)
+        assert http.delete("/docs/a.pdf", headers=AUTH).status_code == 204
+        assert http.get("/docs/a.pdf").status_code == 404
+        assert http.delete("/docs/a.pdf", headers=AUTH).status_code == 404
+
+
+def test_list(api):
+    with api.client() as http:
+        http.put("/campaigns/a.jpg", content=jpeg(), headers=AUTH)
+        http.put("/campaigns/b.pdf", content=pdf("b"), headers=AUTH)
+        http.put("/campaigns/sub/c.pdf", content=pdf("c"), headers=AUTH)
+        listing = http.get("/campaigns/?list", headers=AUTH)
+        assert listing.status_code == 200
+        files = listing.json()
+        assert [f["path"] for f in files] == ["/campaigns/a.jpg", "/campaigns/b.pdf"]
+        assert set(files[0]) == {
+            "path",
+            "size",
+            "content_type",
+            "whatsapp_type",
+            "etag",
+            "last_modified",
+        }
+        assert files[0]["etag"] == http.head("/campaigns/a.jpg").headers["etag"]
+        assert http.get("/campaigns/?list").status_code == 404
+        assert http.get("/campaigns/").status_code == 404
+        assert (
+            http.get("/campaigns/?list", headers={"Authorization": "Bearer no"}).status_code == 401
+        )
+
+
+def test_versioned_links(api):
+    with api.client() as http:
+        body = http.put("/campaigns/v.jpg", content=jpeg(), headers=AUTH).json()
+        query = body["versioned_url"].split("?", 1)[1]
+        current = http.get(f"/campaigns/v.jpg?{query}")
+        assert current.headers["cache-control"] == "max-age=31536000, immutable"
+        assert current.content == jpeg()
+        assert http.get("/campaigns/v.jpg").headers["cache-control"] == "max-age=86400"
+        http.put("/campaigns/v.jpg", content=jpeg((7, 7, 7)), headers=AUTH)
+        stale = http.get(f"/campaigns/v.jpg?{query}")
+        assert stale.status_code == 200
+        assert stale.headers["cache-control"] == "max-age=86400"
+
+
+def test_signed_links(api):
+    with api.client() as http:
+        body = http.put("/invoices/INV 7.pdf", content=pdf("inv"), headers=AUTH).json()
+        signed = body["signed_url"]
+        assert signed.startswith("https://media.example.com/invoices/INV%207.pdf?expires=")
+        query = signed.split("?", 1)[1]
+        assert http.get("/invoices/INV 7.pdf").status_code == 403
+        ok = http.get(f"/invoices/INV 7.pdf?{query}")
+        assert ok.status_code == 200 and ok.content == pdf("inv")
+        assert http.head(f"/invoices/INV 7.pdf?{query}").status_code == 200
+        expired = signed_query(KEY.encode(), "/invoices/INV 7.pdf", int(time.time()) - 5)
+        assert http.get(f"/invoices/INV 7.pdf?{expired}").status_code == 403
+        assert http.get(f"/invoices/INV 8.pdf?{query}").status_code == 403  # tampered path
+        expires = int(query.split("&")[0].split("=")[1])
+        tampered = query.replace(f"expires={expires}", f"expires={expires + 3600}")
+        forbidden = http.get(f"/invoices/INV 7.pdf?{tampered}")
+        assert forbidden.status_code == 403
+        assert forbidden.headers["content-type"].startswith("text/plain")
+
+
+def test_crash_leftovers_are_removed_at_start_up(tmp_path):
+    root = tmp_path / "media"
+    leftover = root / ".media-origin" / "uploads" / "12345-dead"
+    leftover.mkdir(parents=True)
+    (leftover / "half.part").write_bytes(b"half an upload")
+    (leftover.parent / "12345-dead.lock").write_text("")
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\nroot = "media"\n')
+    with start_server(config, root) as server, server.client() as http:
+        assert http.get("/").status_code == 404
+    assert not leftover.exists()
+    assert os.listdir(leftover.parent) == []
