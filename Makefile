@@ -1,7 +1,7 @@
-# make bench: the benchmark of README "Performance" (needs: apt-get install -y wrk nginx-light).
 bench:
 	@command -v wrk >/dev/null || { echo "bench: apt-get install -y wrk nginx-light first"; exit 2; }
 	pip install -q -e ".[bench]"
 	python bench/run.py
+	python bench/upload.py
 
 .PHONY: bench

@@ -65,8 +65,9 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, root: Path = ROOT, timeout: float = 60) -> float:
-        """Start, wait until a stored file is served; return the seconds that took."""
+    def start(self, root: Path = ROOT, timeout: float = 60, probe: str | None = "") -> float:
+        """Start, wait until ``probe`` is served (None: until the port accepts);
+        return the seconds that took."""
         self.port = free_port()
         if self.name == "nginx":
             write_nginx_config(self.port, root)
@@ -76,7 +77,8 @@ class Server:
             argv = [
                 part.replace(str(WORK / "config.toml"), str(WORK / "many.toml")) for part in argv
             ]
-        probe = SMALL if root == ROOT else "/d-00042/f-00123.jpg"
+        if probe == "":
+            probe = SMALL if root == ROOT else "/d-00042/f-00123.jpg"
         started = time.monotonic()
         self.process = subprocess.Popen(
             argv,
@@ -89,12 +91,17 @@ class Server:
         while time.monotonic() - started < timeout:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(self.url + probe, timeout=5) as response,
-            ):
-                response.read()
-                return time.monotonic() - started
+            if probe is None:
+                with contextlib.suppress(OSError):
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    return time.monotonic() - started
+            else:
+                with (
+                    contextlib.suppress(OSError),
+                    urllib.request.urlopen(self.url + probe, timeout=5) as response,
+                ):
+                    response.read()
+                    return time.monotonic() - started
             time.sleep(0.01)
         raise RuntimeError(f"{self.name} did not serve within {timeout} s")
 
@@ -134,9 +141,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def running(server: Server, root: Path = ROOT) -> Iterator[float]:
+def running(server: Server, root: Path = ROOT, probe: str | None = "") -> Iterator[float]:
     try:
-        yield server.start(root)
+        yield server.start(root, probe=probe)
     finally:
         server.stop()
 
