@@ -382,3 +382,13 @@ def test_crash_leftovers_are_removed_at_start_up(tmp_path):
         assert http.get("/").status_code == 404
     assert not leftover.exists()
     assert os.listdir(leftover.parent) == []
+
+
+def test_a_path_where_a_folder_stands_or_under_a_file_is_a_conflict(api):
+    with api.client() as http:
+        assert http.put("/docs/a.pdf", content=pdf("a"), headers=AUTH).status_code == 201
+        folder = http.put("/docs?force=true", content=pdf("x"), headers=AUTH)
+        assert (folder.status_code, folder.json()["error"]) == (409, "conflict")
+        under = http.put("/docs/a.pdf/b.pdf", content=pdf("x"), headers=AUTH)
+        assert (under.status_code, under.json()["error"]) == (409, "conflict")
+    assert stored(api.root) == {"docs/a.pdf"}
