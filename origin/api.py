@@ -24,10 +24,10 @@ from origin.paths import storage_path
 from origin.representations import Representations
 from origin.signing import signed_url
 from origin.sniff import base_type
-from origin.whatsapp import RULES, rule_for_name
+from origin.whatsapp import LARGEST_MEDIA_BYTES, rule_for_name
 from storage.base import Storage, StorageConflict, Writer
 
-HARD_LIMIT = max(rule.max_bytes for rule in RULES)  # even ?force=true stores nothing larger
+HARD_LIMIT = LARGEST_MEDIA_BYTES  # even ?force=true stores nothing larger
 SIGNED_URL_SECONDS = 24 * 3600
 MAX_FILES_PER_POST = 100
 _STATUS_BY_CODE = {"active_content": 415, "too_large": 413}

@@ -191,14 +191,7 @@ class MediaOrigin:
         if request_headers:
             status = evaluate_preconditions(_preconditions(request_headers), etag, last_modified)
             if status == 304:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 304,
-                        "headers": [*representation.not_modified_headers],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b""})
+                await _send_without_body(send, 304, representation.not_modified_headers)
                 return
             if status == 412:
                 await _send_canned(send, PRECONDITION_FAILED, method)
@@ -212,14 +205,7 @@ class MediaOrigin:
             await _send_canned(send, _plain(416, "Range Not Satisfiable", extra), method)
             return
         if method == "HEAD":
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [*representation.ok_headers],
-                }
-            )
-            await send({"type": "http.response.body", "body": b""})
+            await _send_without_body(send, 200, representation.ok_headers)
             return
         if selected is None:
             status, headers, start, stop = 200, [*representation.ok_headers], 0, size
@@ -328,6 +314,12 @@ async def _watch_disconnect(receive: Receive, disconnected: asyncio.Event) -> No
     while (await receive())["type"] != "http.disconnect":
         pass
     disconnected.set()
+
+
+async def _send_without_body(send: Send, status: int, headers: Headers) -> None:
+    """A 304, or a HEAD's 200. The header list is copied: middleware may change it in place."""
+    await send({"type": "http.response.start", "status": status, "headers": [*headers]})
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def _send_canned(send: Send, response: tuple[int, Headers, bytes], method: str) -> None:

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import TextIO
 
 from origin.config import Config
+from origin.errors import CommandError
 from origin.inspection import Report, format_size, inspect_file
 
 VERDICTS = ("reject", "warn", "ok")
 
 
-class CheckError(Exception):
+class CheckError(CommandError):
     """A PATH argument that names nothing to check."""
 
 

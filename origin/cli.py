@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from origin import __version__
 from origin.config import Config, ConfigError
+from origin.errors import CommandError
 from origin.servers import RUNNERS
 
 DEFAULT_SERVER = "granian"  # chosen by bench/run.py: see README "Performance"
@@ -101,8 +102,14 @@ def _port(value: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"serve": serve, "check": check, "explain": explain, "upload": upload, "sign": sign}
-    return commands[args.command](args)
+    config = _config(args)
+    if config is None:
+        return 2
+    try:
+        return COMMANDS[args.command](config, args)
+    except CommandError as error:
+        print(f"media-origin {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 def _config(args: argparse.Namespace) -> Config | None:
@@ -116,59 +123,31 @@ def _config(args: argparse.Namespace) -> Config | None:
         return None
 
 
-def check(args: argparse.Namespace) -> int:
-    from origin.check import CheckError, run_check
+def check(config: Config, args: argparse.Namespace) -> int:
+    from origin.check import run_check
 
-    config = _config(args)
-    if config is None:
-        return 2
-    try:
-        return run_check(config, args.paths, args.json, sys.stdout)
-    except CheckError as error:
-        print(f"media-origin check: {error}", file=sys.stderr)
-        return 2
+    return run_check(config, args.paths, args.json, sys.stdout)
 
 
-def explain(args: argparse.Namespace) -> int:
+def explain(config: Config, args: argparse.Namespace) -> int:
     from origin.explain import run_explain
 
-    config = _config(args)
-    if config is None:
-        return 2
     return run_explain(config, args.target, args.json, sys.stdout)
 
 
-def upload(args: argparse.Namespace) -> int:
-    from origin.client import ClientError, run_upload
+def upload(config: Config, args: argparse.Namespace) -> int:
+    from origin.client import run_upload
 
-    config = _config(args)
-    if config is None:
-        return 2
-    try:
-        return run_upload(config, args.sources, args.to, args.server, args.force, sys.stdout)
-    except ClientError as error:
-        print(f"media-origin upload: {error}", file=sys.stderr)
-        return 2
+    return run_upload(config, args.sources, args.to, args.server, args.force, sys.stdout)
 
 
-def sign(args: argparse.Namespace) -> int:
-    from origin.client import ClientError, run_sign
+def sign(config: Config, args: argparse.Namespace) -> int:
+    from origin.client import run_sign
 
-    config = _config(args)
-    if config is None:
-        return 2
-    try:
-        return run_sign(config, args.path, args.ttl, sys.stdout)
-    except ClientError as error:
-        print(f"media-origin sign: {error}", file=sys.stderr)
-        return 2
+    return run_sign(config, args.path, args.ttl, sys.stdout)
 
 
-def serve(args: argparse.Namespace) -> int:
-
-    config = _config(args)
-    if config is None:
-        return 2
+def serve(config: Config, args: argparse.Namespace) -> int:
     host = args.host or config.server.host
     port = args.port or config.server.port
     print(
@@ -179,3 +158,6 @@ def serve(args: argparse.Namespace) -> int:
     )
     RUNNERS[args.server](config, host, port)
     return 0
+
+
+COMMANDS = {"serve": serve, "check": check, "explain": explain, "upload": upload, "sign": sign}

@@ -12,12 +12,13 @@ from typing import TextIO
 from urllib.parse import quote
 
 from origin.config import Config
+from origin.errors import CommandError
 from origin.signing import signed_url
 
 CHUNK = 256 * 1024
 
 
-class ClientError(Exception):
+class ClientError(CommandError):
     pass
 
 

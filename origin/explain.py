@@ -17,10 +17,9 @@ from origin.inspection import ERROR, Problem, inspect_file
 from origin.meta import ACCEPTED_TYPES, MetaView, check_response, meta_caching
 from origin.paths import storage_path
 from origin.sniff import HEAD_BYTES, base_type, sniff
-from origin.whatsapp import rule_for_name
+from origin.whatsapp import LARGEST_MEDIA_BYTES, rule_for_name
 
 USER_AGENT = "media-origin-explain (checks a WhatsApp media link)"
-LARGEST_MEDIA = max(rule.max_bytes for rule in ACCEPTED_TYPES.values())
 TIMEOUT_SECONDS = 30
 
 
@@ -115,7 +114,7 @@ def _save(response, body: Path) -> bool:
         for chunk in response.iter_bytes(1 << 20):
             file.write(chunk)
             written += len(chunk)
-            if written > LARGEST_MEDIA:
+            if written > LARGEST_MEDIA_BYTES:
                 return False
     return True
 

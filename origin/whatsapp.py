@@ -110,6 +110,9 @@ RULES: tuple[MediaRule, ...] = (
 STATIC_STICKER_MAX_BYTES = 100 * KB
 STICKER_PIXELS = 512  # width and height
 
+# "Maximum file size for media messages on Cloud API is 100 MB" (facts, section 1a).
+LARGEST_MEDIA_BYTES = max(rule.max_bytes for rule in RULES)
+
 RULE_BY_EXTENSION: dict[str, MediaRule] = {
     extension: rule for rule in RULES for extension in rule.extensions
 }
