@@ -32,7 +32,7 @@ from origin.ranges import ByteRange, Unsatisfiable, parse_range
 from origin.representation import Headers, Representation
 from origin.representations import Representations, StorageBusy
 from origin.signing import verify
-from storage.base import FileChanged, Storage
+from storage.base import FileChanged, Storage, StorageUnavailable
 from storage.filesystem import FilesystemStorage
 
 logger = logging.getLogger("media_origin")
@@ -67,6 +67,8 @@ WRITES_DISABLED = _plain(403, "Forbidden: writes are disabled (no API token is c
 UNAUTHORIZED = _plain(401, "Unauthorized", [(b"www-authenticate", b'Bearer realm="media-origin"')])
 PRECONDITION_FAILED = _plain(412, "Precondition Failed")
 SERVICE_UNAVAILABLE = _plain(503, "Service Unavailable", [(b"retry-after", b"1")])
+UNAVAILABLE = _plain(503, "Service Unavailable: storage unreachable", [(b"retry-after", b"5")])
+GATEWAY_TIMEOUT = _plain(504, "Gateway Timeout: storage too slow", [(b"retry-after", b"5")])
 
 
 class BodyAborted(RuntimeError):
@@ -78,7 +80,7 @@ class MediaOrigin:
 
     def __init__(self, config: Config, storage: Storage | None = None) -> None:
         self.config = config
-        self.storage = storage or FilesystemStorage(config.storage.root)
+        self.storage = storage or make_storage(config)
         self.representations = Representations(self.storage, config.policies)
         self.bodies = BodyCache()
         self.api = Api(config, self.storage, self.representations)
@@ -126,11 +128,23 @@ class MediaOrigin:
                 self.representations.forget(url_path)
             except StorageBusy:
                 break
+            except StorageUnavailable as error:
+                # Never a 404 a CDN would keep, never a hang: a 503 (or 504) to retry.
+                logger.warning("storage unavailable for %s: %s", url_path, error)
+                await _send_canned(send, GATEWAY_TIMEOUT if error.timeout else UNAVAILABLE, method)
+                return
         logger.warning("%s kept changing while being served", url_path)
         await _send_canned(send, SERVICE_UNAVAILABLE, method)
 
     async def write(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
         """PUT, POST, DELETE: only with the API token."""
+        try:
+            await self._write(method, scope, receive, send)
+        except StorageUnavailable as error:
+            logger.warning("storage unavailable for %s %s: %s", method, scope["path"], error)
+            await _send_canned(send, GATEWAY_TIMEOUT if error.timeout else UNAVAILABLE, method)
+
+    async def _write(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
         if method not in _WRITES:
             await _send_canned(send, self.method_not_allowed, method)
         elif not self.api.enabled:
@@ -300,7 +314,7 @@ async def _send_body(
                 return
             if watcher is None:
                 watcher = asyncio.ensure_future(_watch_disconnect(receive, disconnected))
-    except FileChanged as error:
+    except (FileChanged, StorageUnavailable) as error:
         # Headers are out; all that is left is to cut the connection so the
         # client sees a short body, never a silently different one.
         raise BodyAborted(str(error)) from error
@@ -336,6 +350,18 @@ async def _lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+def make_storage(config: Config) -> Storage:
+    """The backend named by ``[storage] backend``."""
+    if config.storage.s3 is not None:
+        from storage.s3 import S3Storage
+
+        s3 = config.storage.s3
+        return S3Storage(
+            s3.bucket, s3.prefix, s3.endpoint_url, s3.region, s3.metadata_ttl, s3.timeout
+        )
+    return FilesystemStorage(config.storage.root)
 
 
 def create_app(config_path: str | os.PathLike[str] | None = None) -> MediaOrigin:

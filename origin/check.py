@@ -57,6 +57,11 @@ def _served_name(root: Path, file: Path) -> str:
 
 
 def run_check(config: Config, arguments: list[str], as_json: bool, out: TextIO) -> int:
+    if config.storage.root is None:
+        raise CheckError(
+            "check reads a filesystem storage; for a bucket, run it on the files before "
+            "uploading them, or media-origin explain on their links"
+        )
     files = files_to_check(config.storage.root, arguments)
     reports = []
     progress = _Progress(len(files))

@@ -151,7 +151,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     host = args.host or config.server.host
     port = args.port or config.server.port
     print(
-        f"media-origin: serving {config.storage.root} on http://{host}:{port} "
+        f"media-origin: serving {config.storage.describe()} on http://{host}:{port} "
         f"under {args.server} (config: {config.source})",
         file=sys.stderr,
         flush=True,

@@ -4,6 +4,7 @@ one-line error naming the file and the key instead of a surprise at Meta."""
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from origin.policy import (
 )
 
 DEFAULT_CONFIG_NAME = "config.toml"
-BACKENDS = ("filesystem",)
+BACKENDS = ("filesystem", "s3")
 ETAG_MODES = ("strong", "weak", "off")
 DISPOSITIONS = ("inline", "attachment")
 
@@ -38,9 +39,25 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class S3Config:
+    bucket: str
+    prefix: str = ""
+    endpoint_url: str | None = None
+    region: str | None = None
+    metadata_ttl: float = 1.0  # seconds a head_object answer is reused by one instance
+    timeout: float = 10.0  # seconds before a store call is given up (504)
+
+
+@dataclass(frozen=True)
 class StorageConfig:
-    root: Path
+    root: Path | None  # the filesystem backend's folder
     backend: str = "filesystem"
+    s3: S3Config | None = None
+
+    def describe(self) -> str:
+        if self.s3 is not None:
+            return f"s3://{self.s3.bucket}/{self.s3.prefix}"
+        return str(self.root)
 
 
 @dataclass(frozen=True)
@@ -174,16 +191,52 @@ def _read_server(reader: _Reader, table: dict[str, Any]) -> ServerConfig:
 
 
 def _read_storage(reader: _Reader, table: dict[str, Any], base_dir: Path) -> StorageConfig:
-    reader.only_keys(table, "storage", ("backend", "root"))
+    s3_keys = ("bucket", "prefix", "endpoint_url", "region", "metadata_ttl", "timeout")
+    reader.only_keys(table, "storage", ("backend", "root", *s3_keys))
     backend = reader.typed(table, "storage", "backend", str, "filesystem")
     if backend not in BACKENDS:
-        raise reader.fail("storage.backend", f"unknown backend {backend!r} (known: filesystem)")
+        raise reader.fail(
+            "storage.backend", f"unknown backend {backend!r} (known: {', '.join(BACKENDS)})"
+        )
+    if backend == "s3":
+        return StorageConfig(root=None, backend=backend, s3=_read_s3(reader, table))
+    for key in s3_keys:
+        if key in table:
+            raise reader.fail(f"storage.{key}", 'is for backend = "s3" only')
     root_value = reader.typed(table, "storage", "root", str, "media")
     root = (base_dir / root_value).resolve()
     if not root.is_dir():
         problem = "is not a folder" if root.exists() else "does not exist"
         raise reader.fail("storage.root", f"{root} {problem}")
     return StorageConfig(root=root, backend=backend)
+
+
+def _read_s3(reader: _Reader, table: dict[str, Any]) -> S3Config:
+    if "root" in table:
+        raise reader.fail("storage.root", 'is for backend = "filesystem" only')
+    if "bucket" not in table:
+        raise reader.fail("storage.bucket", 'backend = "s3" needs a bucket')
+    bucket = reader.typed(table, "storage", "bucket", str, None)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+        raise reader.fail("storage.bucket", f"{bucket!r} is not an S3 bucket name")
+    endpoint = table.get("endpoint_url")
+    if endpoint is not None:
+        endpoint = reader.typed(table, "storage", "endpoint_url", str, None)
+        if urlsplit(endpoint).scheme not in ("http", "https"):
+            raise reader.fail("storage.endpoint_url", f"{endpoint!r} is not an http(s):// URL")
+    numbers = {}
+    for key, default in (("metadata_ttl", 1.0), ("timeout", 10.0)):
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise reader.fail(f"storage.{key}", "must be a number of seconds, 0 or more")
+        numbers[key] = float(value)
+    return S3Config(
+        bucket=bucket,
+        prefix=reader.typed(table, "storage", "prefix", str, ""),
+        endpoint_url=endpoint,
+        region=table.get("region") and reader.typed(table, "storage", "region", str, None),
+        **numbers,
+    )
 
 
 def _read_policies(reader: _Reader, table: dict[str, Any]) -> PolicyTable:

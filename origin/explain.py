@@ -56,7 +56,8 @@ def explain(config: Config, target: str) -> Explanation:
 
 
 def explain_stored(config: Config, target: str) -> Explanation:
-    """Exactly the headers the origin sends for ``target``, from the serving code itself."""
+    """Exactly the headers the origin sends for ``target``, from the serving code itself;
+    the bytes come through the storage, whatever the backend."""
     from origin.app import MediaOrigin
 
     url_path = "/" + urlsplit(target).path.lstrip("/")
@@ -69,14 +70,25 @@ def explain_stored(config: Config, target: str) -> Explanation:
         return Explanation(url_path, 404, {}, None, view, [problem])
     headers = {name.decode(): value.decode() for name, value in representation.ok_headers}
     view, problems = meta_caching(headers)
-    file = config.storage.root / path
-    with file.open("rb") as handle:
-        sniffed = sniff(handle.read(HEAD_BYTES), file)
-    problems += check_response(200, headers, sniffed)
-    problems += inspect_file(file, url_path).problems
-    return Explanation(
-        url_path, 200, headers, representation.policy.folder, view, _unique(problems)
-    )
+    with tempfile.TemporaryDirectory(prefix="media-origin-explain-") as folder:
+        file = Path(folder) / "body"
+        asyncio.run(_copy_out(origin.storage, path, representation.stat, file))
+        with file.open("rb") as handle:
+            sniffed = sniff(handle.read(HEAD_BYTES), file)
+        problems += check_response(200, headers, sniffed)
+        problems += inspect_file(file, url_path).problems
+    policy = representation.policy.folder
+    return Explanation(url_path, 200, headers, policy, view, _unique(problems))
+
+
+async def _copy_out(storage, path: str, stat, file: Path) -> None:
+    opened = await storage.open(path, stat)
+    try:
+        with file.open("wb") as out:
+            async for chunk in opened.chunks(0, min(stat.size, LARGEST_MEDIA_BYTES + 1)):
+                out.write(chunk)
+    finally:
+        opened.close()
 
 
 def explain_url(url: str) -> Explanation:

@@ -22,6 +22,14 @@ class FileStat:
     version: Hashable
 
 
+class StorageUnavailable(Exception):
+    """The store is down, refusing, or too slow: the client is not at fault (503/504)."""
+
+    def __init__(self, message: str, timeout: bool = False) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+
+
 class StorageConflict(Exception):
     """The path cannot hold a file: a folder is there, or a file stands where a folder must."""
 

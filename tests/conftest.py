@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -33,6 +34,20 @@ class RunningServer:
     port: int
     root: Path
     config: Path
+    bucket: Bucket | None = None  # the S3 backend's bucket, else files live in root
+
+    def stored(self) -> set[str]:
+        """Every stored file, and every upload left behind, by relative path."""
+        if self.bucket is not None:
+            spool = Path(tempfile.gettempdir())
+            return self.bucket.keys() | {p.name for p in spool.glob("media-origin-*.part")}
+        return {
+            str(path.relative_to(self.root))
+            for path in self.root.rglob("*")
+            if path.is_file()
+            and ".media-origin/hashes" not in str(path)
+            and not path.name.endswith(".lock")
+        }
 
     @property
     def url(self) -> str:
@@ -128,10 +143,92 @@ def start_server(
     raise RuntimeError("server did not start in time")
 
 
-def write_config(directory: Path, body: str, root: str = "media") -> Path:
+def write_config(
+    directory: Path, body: str, root: str = "media", bucket: Bucket | None = None
+) -> Path:
     config = directory / "config.toml"
-    config.write_text(f'[storage]\nroot = "{root}"\n\n' + textwrap.dedent(body))
+    storage = f'[storage]\nroot = "{root}"\n' if bucket is None else bucket.storage_table()
+    config.write_text(storage + "\n" + textwrap.dedent(body))
     return config
+
+
+# The S3 backend is tested against moto's S3 server, started on 127.0.0.1.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+class S3Endpoint:
+    """``python -m moto.server`` on a free port of 127.0.0.1; can be stopped and restarted."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url + "/moto-api/", timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("moto server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def client(self):
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1")
+
+
+class Bucket:
+    def __init__(self, endpoint: S3Endpoint, name: str) -> None:
+        self.endpoint = endpoint
+        self.name = name
+        self.s3 = endpoint.client()
+        self.s3.create_bucket(Bucket=name)
+
+    def storage_table(self, metadata_ttl: float = 1.0) -> str:
+        return (
+            f'[storage]\nbackend = "s3"\nbucket = "{self.name}"\n'
+            f'endpoint_url = "{self.endpoint.url}"\nregion = "us-east-1"\n'
+            f"metadata_ttl = {metadata_ttl}\ntimeout = 3\n"
+        )
+
+    def put(self, key: str, content: bytes | str) -> None:
+        """As another tool would (aws s3 cp): no media-origin metadata."""
+        body = content.encode() if isinstance(content, str) else content
+        self.s3.put_object(Bucket=self.name, Key=key, Body=body)
+
+    def keys(self) -> set[str]:
+        listing = self.s3.list_objects_v2(Bucket=self.name)
+        return {entry["Key"] for entry in listing.get("Contents", [])}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[S3Endpoint]:
+    endpoint = S3Endpoint()
+    endpoint.start()
+    yield endpoint
+    endpoint.stop()
+
+
+_bucket_numbers = iter(range(1_000_000))
+
+
+def new_bucket(endpoint: S3Endpoint) -> Bucket:
+    return Bucket(endpoint, f"media-origin-test-{next(_bucket_numbers)}")
 
 
 def write_files(root: Path, files: dict[str, bytes | str]) -> None:
@@ -143,8 +240,11 @@ def write_files(root: Path, files: dict[str, bytes | str]) -> None:
         target.write_bytes(content)
 
 
-# The whole conformance suite runs under each HTTP server the CLI offers.
+# The whole conformance suite runs under each HTTP server the CLI offers, and
+# the read-only part of it (standard_server) and the upload API over each backend.
 SERVERS = ("uvicorn", "granian")
+SETUPS = (("uvicorn", "filesystem"), ("granian", "filesystem"), ("granian", "s3"))
+SETUP_IDS = [f"{server}-{backend}" for server, backend in SETUPS]
 
 
 @pytest.fixture(params=SERVERS)
@@ -217,17 +317,26 @@ STANDARD_FILES: dict[str, bytes | str] = {
 }
 
 
-@pytest.fixture(scope="module", params=SERVERS)
+@pytest.fixture(scope="module", params=SETUPS, ids=SETUP_IDS)
 def standard_server(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[RunningServer]:
     """One server over a tree that covers the policies, shared by a test module."""
+    server_name, backend = request.param
     directory = tmp_path_factory.mktemp("standard")
     root = directory / "media"
-    write_files(root, STANDARD_FILES)
     (directory / "outside.txt").write_text("outside the root")
-    config = write_config(directory, STANDARD_CONFIG)
-    server = start_server(config, root, server=request.param)
+    bucket = None
+    if backend == "s3":
+        root.mkdir()
+        bucket = new_bucket(request.getfixturevalue("s3_endpoint"))
+        for name, content in STANDARD_FILES.items():
+            bucket.put(name, content)
+    else:
+        write_files(root, STANDARD_FILES)
+    config = write_config(directory, STANDARD_CONFIG, bucket=bucket)
+    server = start_server(config, root, server=server_name)
+    server.bucket = bucket
     yield server
     server.stop()
 
