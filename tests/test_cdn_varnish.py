@@ -1,0 +1,124 @@
+"""A real cache in front: Varnish with deploy/varnish.vcl keeps each folder's
+policy. Requests reaching the origin are counted by Varnish's own counters
+(backend_req: requests sent to the origin; fetch_304: answered 304)."""
+
+import shutil
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from conftest import REPO, free_port, start_server, write_config
+
+VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
+pytestmark = pytest.mark.skipif(
+    not shutil.os.path.exists(VARNISHD), reason="varnish not installed (.ci/run installs it)"
+)
+
+POLICIES = """
+[policy."/week"]
+cache_control = "max-age=604800"
+
+[policy."/catalog"]
+cache_control = "no-cache"
+
+[policy."/invoices"]
+cache_control = "private, no-store"
+etag = "off"
+
+[policy."/nostore"]
+cache_control = "no-store"
+"""
+
+
+@pytest.fixture
+def cdn(tmp_path):
+    root = tmp_path / "media"
+    for name in ("week/promo.jpg", "catalog/list.pdf", "invoices/a.pdf", "nostore/b.pdf"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(b"%PDF-1.4 " + name.encode())
+    with start_server(write_config(tmp_path, POLICIES), root) as origin:
+        vcl = tmp_path / "varnish.vcl"
+        template = (REPO / "deploy" / "varnish.vcl").read_text()
+        vcl.write_text(template.replace("{HOST}", "127.0.0.1").replace("{PORT}", str(origin.port)))
+        port, workdir = free_port(), tmp_path / "varnish"
+        varnish = subprocess.Popen(
+            [
+                VARNISHD,
+                "-F",
+                "-j",
+                "none",
+                "-a",
+                f"127.0.0.1:{port}",
+                "-f",
+                str(vcl),
+                "-n",
+                str(workdir),
+                "-s",
+                "malloc,32m",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            yield Cdn(f"http://127.0.0.1:{port}", workdir)
+        finally:
+            varnish.terminate()
+            varnish.wait(timeout=20)
+
+
+class Cdn:
+    def __init__(self, url, workdir):
+        self.url, self.workdir = url, workdir
+
+    def counter(self, name: str) -> int:
+        output = subprocess.run(
+            ["varnishstat", "-n", str(self.workdir), "-1", "-f", f"MAIN.{name}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
+        return int(output.split()[1])
+
+    def get(self, path: str) -> tuple[httpx.Response, int, int]:
+        """The response, and how many origin requests and 304s it caused."""
+        requests, not_modified = self.counter("backend_req"), self.counter("fetch_304")
+        response = httpx.get(self.url + path, timeout=10)
+        return (
+            response,
+            self.counter("backend_req") - requests,
+            self.counter("fetch_304") - not_modified,
+        )
+
+
+def test_a_max_age_folder_is_served_from_the_cache(cdn):
+    first, reached, _ = cdn.get("/week/promo.jpg")
+    assert (first.status_code, reached) == (200, 1)
+    second, reached, _ = cdn.get("/week/promo.jpg")
+    assert (second.status_code, reached) == (200, 0)
+    assert second.content == first.content
+    assert second.headers["cache-control"] == "max-age=604800"  # passed on to Meta
+
+
+@pytest.mark.parametrize("path", ["/invoices/a.pdf", "/nostore/b.pdf"])
+def test_private_and_no_store_reach_the_origin_every_time(cdn, path):
+    for _ in range(3):
+        response, reached, _ = cdn.get(path)
+        assert (response.status_code, reached) == (200, 1)
+
+
+def test_a_no_cache_folder_is_revalidated_with_a_304(cdn):
+    first, reached, not_modified = cdn.get("/catalog/list.pdf")
+    assert (first.status_code, reached, not_modified) == (200, 1, 0)
+    for _ in range(2):
+        again, reached, not_modified = cdn.get("/catalog/list.pdf")
+        assert (again.status_code, reached, not_modified) == (200, 1, 1)
+        assert again.content == first.content
