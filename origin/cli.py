@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", metavar="P", type=_port, help="TCP port to bind (default: [server] port)"
     )
     serve.add_argument(
+        "--workers", metavar="N", type=_workers, default=1, help="worker processes (default: 1)"
+    )
+    serve.add_argument(
         "--server",
         choices=sorted(RUNNERS),
         default=DEFAULT_SERVER,
@@ -70,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--ttl", default="1h", type=_duration, help="how long the link works (default: 1h)"
     )
     return parser
+
+
+def _workers(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of workers (1 to 64)")
+    return int(value)
 
 
 def _duration(value: str) -> int:
@@ -152,11 +161,11 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     port = args.port or config.server.port
     print(
         f"media-origin: serving {config.storage.describe()} on http://{host}:{port} "
-        f"under {args.server} (config: {config.source})",
+        f"under {args.server}, {args.workers} worker(s) (config: {config.source})",
         file=sys.stderr,
         flush=True,
     )
-    RUNNERS[args.server](config, host, port)
+    RUNNERS[args.server](config, host, port, args.workers)
     return 0
 
 

@@ -14,11 +14,22 @@ from origin.app import CONFIG_ENV, MediaOrigin
 from origin.config import Config
 
 
-def run_uvicorn(config: Config, host: str, port: int) -> None:
+def _hand_over(config: Config) -> None:
+    """Worker processes import the app themselves: they get the same config file,
+    the one the CLI has checked, by environment."""
+    if config.path is not None:
+        os.environ[CONFIG_ENV] = str(config.path)
+
+
+def run_uvicorn(config: Config, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
+    if workers > 1:
+        _hand_over(config)
     uvicorn.run(
-        MediaOrigin(config),
+        MediaOrigin(config) if workers == 1 else "origin.app:create_app",
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
         host=host,
         port=port,
         server_header=False,
@@ -28,20 +39,18 @@ def run_uvicorn(config: Config, host: str, port: int) -> None:
     )
 
 
-def run_granian(config: Config, host: str, port: int) -> None:
-    """granian imports the app in its worker process: the config travels by
-    environment (the same file the CLI checked), and the factory loads it."""
+def run_granian(config: Config, host: str, port: int, workers: int = 1) -> None:
+    """granian imports the app in its worker processes, even with one."""
     from granian import Granian
 
-    if config.path is not None:
-        os.environ[CONFIG_ENV] = str(config.path)
+    _hand_over(config)
     Granian(
         "origin.app:create_app",
         factory=True,
         interface="asgi",
         address=host,
         port=port,
-        workers=1,
+        workers=workers,
         websockets=False,
         log_access=False,
         log_level="info",

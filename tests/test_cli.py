@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -203,3 +204,30 @@ class TestDockerfile:
             response = http.get("/campaigns/a.jpg")
             assert response.status_code == 200
             assert response.headers["cache-control"] == "max-age=86400"
+
+
+@pytest.mark.parametrize("server", ["granian", "uvicorn"])
+def test_several_workers(tmp_path, server):
+    from conftest import _process_tree
+
+    copy_default_setup(tmp_path)
+    command = [str(SCRIPT), "serve", "--config", str(tmp_path / "config.toml"), "--workers", "2"]
+    with (
+        start_server(
+            tmp_path / "config.toml", tmp_path / "media", command=[*command, "--server", server]
+        ) as running,
+        running.client() as http,
+    ):
+        etags = {http.get("/campaigns/promo.png").headers["etag"] for _ in range(20)}
+        assert len(etags) == 1
+        deadline = time.monotonic() + 10
+        while len(_process_tree(running.process.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(_process_tree(running.process.pid)) >= 3  # a supervisor and two workers
+
+
+def test_workers_must_be_a_small_whole_number():
+    result = subprocess.run(
+        [str(SCRIPT), "serve", "--workers", "0"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2 and "not a number of workers" in result.stderr
