@@ -16,11 +16,12 @@ from urllib.parse import parse_qs, quote
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.types import Receive, Send
 
+from origin import metrics
 from origin.config import Config
 from origin.httpdates import format_http_date
 from origin.inspection import ERROR, Problem, inspect_file
 from origin.media_types import content_type_for
-from origin.paths import storage_path
+from origin.paths import RESERVED_PATHS, storage_path
 from origin.representations import Representations
 from origin.signing import signed_url
 from origin.sniff import base_type
@@ -86,7 +87,14 @@ class Upload:
 
 
 class Api:
-    def __init__(self, config: Config, storage: Storage, representations: Representations) -> None:
+    def __init__(
+        self,
+        config: Config,
+        storage: Storage,
+        representations: Representations,
+        measure: bool = False,
+    ) -> None:
+        self.measure = measure
         self.config = config
         self.storage = storage
         self.representations = representations
@@ -123,10 +131,12 @@ class Api:
                 await upload.writer.abort()
                 raise
         except Refused as refused:
+            self._count(refused=refused)
             await _json(send, refused.status, refused.body())
             return
         except ClientGone:
             return
+        self._count(stored=1)
         await _json(send, 200 if result["replaced"] else 201, _public(result))
 
     # POST /{folder}/  (multipart/form-data)
@@ -150,13 +160,24 @@ class Api:
             results = await self._finish(uploads, force)
         except Refused as refused:
             await _abort_all(uploads)
+            self._count(refused=refused)
             await _json(send, refused.status, refused.body())
             return
         except BaseException:
             await _abort_all(uploads)
             raise
+        self._count(stored=len(results))
         status = 200 if all(result["replaced"] for result in results) else 201
         await _json(send, status, [_public(result) for result in results])
+
+    def _count(self, stored: int = 0, refused: Refused | None = None) -> None:
+        if not self.measure:
+            return
+        if stored:
+            metrics.UPLOADS.labels("stored").inc(stored)
+        if refused is not None:
+            metrics.UPLOADS.labels("refused").inc()
+            metrics.REJECTIONS.labels(refused.code).inc()
 
     async def _receive_parts(self, folder, boundary, force, receive, uploads) -> None:
         """Stream each file part into its own writer; the parser's callbacks only
@@ -219,7 +240,7 @@ class Api:
 
     async def _start(self, url_path: str, force: bool) -> Upload:
         path = storage_path(url_path)
-        if path is None:
+        if path is None or url_path in RESERVED_PATHS:
             raise Refused(
                 400,
                 "invalid_path",

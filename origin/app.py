@@ -9,10 +9,15 @@ representation); this module only reads the request and sends what they decide.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hmac
+import ipaddress
 import logging
 import os
+import signal
 import time
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -27,7 +32,9 @@ from origin.conditional import (
     if_range_allows,
 )
 from origin.config import Config, ConfigError, default_config, load_config
-from origin.paths import storage_path
+from origin.metrics import InstrumentedStorage, exposition
+from origin.observe import Observer
+from origin.paths import RESERVED_PATHS, storage_path
 from origin.ranges import ByteRange, Unsatisfiable, parse_range
 from origin.representation import Headers, Representation
 from origin.representations import Representations, StorageBusy
@@ -41,6 +48,7 @@ CONFIG_ENV = "MEDIA_ORIGIN_CONFIG"
 READ_METHODS = b"GET, HEAD"
 ALL_METHODS = b"GET, HEAD, PUT, POST, DELETE"
 _WRITES = frozenset({"PUT", "POST", "DELETE"})
+SERVICE_PATHS = RESERVED_PATHS
 _CONDITIONAL_HEADERS = frozenset(
     {b"if-match", b"if-unmodified-since", b"if-none-match", b"if-modified-since"}
 )
@@ -80,10 +88,14 @@ class MediaOrigin:
 
     def __init__(self, config: Config, storage: Storage | None = None) -> None:
         self.config = config
-        self.storage = storage or make_storage(config)
+        storage = storage or make_storage(config)
+        if config.metrics.enabled:
+            storage = InstrumentedStorage(storage)
+        self.storage = storage
+        self.observer = Observer(config.log, config.policies, measure=config.metrics.enabled)
         self.representations = Representations(self.storage, config.policies)
         self.bodies = BodyCache()
-        self.api = Api(config, self.storage, self.representations)
+        self.api = Api(config, self.storage, self.representations, measure=config.metrics.enabled)
         self.signing_key = config.api.signing_key
         self.any_signed = any(p.signed for p in config.policies.by_folder.values())
         self.method_not_allowed = _plain(
@@ -94,9 +106,91 @@ class MediaOrigin:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await self.handle(scope, receive, send)
+            if scope["path"] in SERVICE_PATHS:
+                await self.service(scope, send)
+            elif self.observer.active:
+                await self.observer.observe(self.handle, scope, receive, send)
+            else:
+                await self.handle(scope, receive, send)
         elif scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await self.lifespan(receive, send)
+
+    async def lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    # SIGHUP reloads the policies (a worker of a single-process server)
+                    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def reload(self) -> bool:
+        """Read config.toml again and apply its policies and log settings; a config
+        with a mistake is refused with a logged error and the old one stays."""
+        if self.config.path is None:
+            logger.warning("reload: running on the built-in default, there is no file to read")
+            return False
+        try:
+            new = load_config(self.config.path)
+        except ConfigError as error:
+            logger.error("reload refused, the running config stays: %s", error)
+            return False
+        if new.storage != self.config.storage:
+            logger.warning("reload: [storage] changes need a restart; they were not applied")
+        self.config = replace(self.config, policies=new.policies, log=new.log)
+        self.representations.reset(new.policies)
+        self.any_signed = any(p.signed for p in new.policies.by_folder.values())
+        self.observer = Observer(new.log, new.policies, measure=self.config.metrics.enabled)
+        logger.warning("reload: %s applied", self.config.path)
+        return True
+
+    async def service(self, scope: Scope, send: Send) -> None:
+        """/healthz, /readyz and /metrics: never cached, never a stored file."""
+        path, method = scope["path"], scope["method"]
+        if method not in ("GET", "HEAD"):
+            await _send_canned(
+                send, _plain(405, "Method Not Allowed", [(b"allow", READ_METHODS)]), method
+            )
+        elif path == "/healthz":
+            await _send_canned(send, _plain(200, "ok"), method)
+        elif path == "/readyz":
+            try:
+                ready = await self.storage.ready()
+            except StorageUnavailable:
+                ready = False
+            response = _plain(200, "ready") if ready else _plain(503, "storage not reachable")
+            await _send_canned(send, response, method)
+        else:
+            await self.metrics(scope, send)
+
+    async def metrics(self, scope: Scope, send: Send) -> None:
+        settings = self.config.metrics
+        method = scope["method"]
+        if not settings.enabled:
+            await _send_canned(send, NOT_FOUND, method)
+            return
+        if settings.token is not None:
+            expected = f"Bearer {settings.token}".encode()
+            given = next((v for n, v in scope["headers"] if n == b"authorization"), b"")
+            if not hmac.compare_digest(given, expected):
+                await _send_canned(send, UNAUTHORIZED, method)
+                return
+        elif not _loopback(scope.get("client")):
+            await _send_canned(
+                send, _plain(403, "Forbidden: /metrics answers loopback only"), method
+            )
+            return
+        body, content_type = exposition()
+        headers = [
+            (b"content-type", content_type.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
@@ -342,14 +436,13 @@ async def _send_canned(send: Send, response: tuple[int, Headers, bytes], method:
     await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+def _loopback(client) -> bool:
+    if not client:
+        return False
+    try:
+        return ipaddress.ip_address(client[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def make_storage(config: Config) -> Storage:

@@ -13,7 +13,8 @@ from typing import TextIO
 
 from origin.config import Config
 from origin.errors import CommandError
-from origin.inspection import Report, format_size, inspect_file
+from origin.inspection import ERROR, Problem, Report, format_size, inspect_file
+from origin.paths import RESERVED_PATHS
 
 VERDICTS = ("reject", "warn", "ok")
 
@@ -66,7 +67,16 @@ def run_check(config: Config, arguments: list[str], as_json: bool, out: TextIO) 
     reports = []
     progress = _Progress(len(files))
     for file, name in files:
-        reports.append(inspect_file(file, name))
+        report = inspect_file(file, name)
+        if name in RESERVED_PATHS:
+            report.problems.append(
+                Problem(
+                    "reserved_path",
+                    ERROR,
+                    f"{name} is the origin's own service path: this file is never served",
+                )
+            )
+        reports.append(report)
         progress.step()
     progress.done()
     if as_json:

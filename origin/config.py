@@ -8,6 +8,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +37,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     base_url: str = "http://127.0.0.1:8080"
+    shutdown_grace: float = 30.0  # seconds in-flight requests get after SIGTERM
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,20 @@ class StorageConfig:
 
 
 @dataclass(frozen=True)
+class LogConfig:
+    access: str = "json"  # "json" | "plain" | "off"
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    meta_networks: tuple[IPv4Network | IPv6Network, ...] | None = None  # None: the built-in list
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    enabled: bool = True
+    token_env: str | None = None
+    token: str | None = None  # None: /metrics answers loopback peers only
+
+
+@dataclass(frozen=True)
 class ApiConfig:
     """Secrets come from the environment, never from the file: only their names are here."""
 
@@ -78,6 +94,8 @@ class Config:
     storage: StorageConfig
     policies: PolicyTable
     api: ApiConfig = ApiConfig()
+    log: LogConfig = LogConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
 
 def load_config(path: Path | str) -> Config:
@@ -110,7 +128,7 @@ def config_from_document(
     environ: Mapping[str, str] | None = None,
 ) -> Config:
     reader = _Reader(source)
-    reader.only_keys(document, "", ("server", "storage", "policy", "api"))
+    reader.only_keys(document, "", ("server", "storage", "policy", "api", "log", "metrics"))
     server = _read_server(reader, reader.table(document, "server"))
     storage = _read_storage(reader, reader.table(document, "storage"), base_dir)
     policies = _read_policies(reader, reader.table(document, "policy"))
@@ -122,8 +140,52 @@ def config_from_document(
                 "signed links need a key: set [api] signing_key_env to the name of an "
                 "environment variable that holds it",
             )
+    environ = environ or os.environ
     return Config(
-        source=source, path=path, server=server, storage=storage, policies=policies, api=api
+        source=source,
+        path=path,
+        server=server,
+        storage=storage,
+        policies=policies,
+        api=api,
+        log=_read_log(reader, reader.table(document, "log")),
+        metrics=_read_metrics(reader, reader.table(document, "metrics"), environ),
+    )
+
+
+def _read_log(reader: _Reader, table: dict[str, Any]) -> LogConfig:
+    reader.only_keys(table, "log", ("access", "trusted_proxies", "meta_networks"))
+    access = reader.typed(table, "log", "access", str, "json")
+    if access not in ("json", "plain", "off"):
+        raise reader.fail("log.access", f'{access!r} is not "json", "plain" or "off"')
+    proxies = _networks(reader, table, "trusted_proxies")
+    meta = _networks(reader, table, "meta_networks") if "meta_networks" in table else None
+    return LogConfig(access=access, trusted_proxies=proxies, meta_networks=meta)
+
+
+def _networks(reader: _Reader, table: dict[str, Any], key: str) -> tuple:
+    values = reader.typed(table, "log", key, list, [])
+    networks = []
+    for value in values:
+        try:
+            networks.append(ip_network(value, strict=False))
+        except (TypeError, ValueError):
+            raise reader.fail(f"log.{key}", f"{value!r} is not an address or network") from None
+    return tuple(networks)
+
+
+def _read_metrics(
+    reader: _Reader, table: dict[str, Any], environ: Mapping[str, str]
+) -> MetricsConfig:
+    reader.only_keys(table, "metrics", ("enabled", "token_env"))
+    enabled = reader.typed(table, "metrics", "enabled", bool, True)
+    token_env = table.get("token_env")
+    if token_env is not None:
+        token_env = reader.typed(table, "metrics", "token_env", str, None)
+    return MetricsConfig(
+        enabled=enabled,
+        token_env=token_env,
+        token=(environ.get(token_env) or None) if token_env else None,
     )
 
 
@@ -176,7 +238,7 @@ class _Reader:
 
 
 def _read_server(reader: _Reader, table: dict[str, Any]) -> ServerConfig:
-    reader.only_keys(table, "server", ("host", "port", "base_url"))
+    reader.only_keys(table, "server", ("host", "port", "base_url", "shutdown_grace"))
     host = reader.typed(table, "server", "host", str, ServerConfig.host)
     port = reader.typed(table, "server", "port", int, ServerConfig.port)
     if not 0 < port < 65536:
@@ -187,7 +249,12 @@ def _read_server(reader: _Reader, table: dict[str, Any]) -> ServerConfig:
         raise reader.fail("server.base_url", f"{base_url!r} is not an http(s):// URL")
     if parts.query or parts.fragment:
         raise reader.fail("server.base_url", f"{base_url!r} must not have a query or fragment")
-    return ServerConfig(host=host, port=port, base_url=base_url.rstrip("/"))
+    grace = table.get("shutdown_grace", ServerConfig.shutdown_grace)
+    if isinstance(grace, bool) or not isinstance(grace, int | float) or grace < 0:
+        raise reader.fail("server.shutdown_grace", "must be a number of seconds, 0 or more")
+    return ServerConfig(
+        host=host, port=port, base_url=base_url.rstrip("/"), shutdown_grace=float(grace)
+    )
 
 
 def _read_storage(reader: _Reader, table: dict[str, Any], base_dir: Path) -> StorageConfig:
@@ -318,4 +385,4 @@ def _kind(value: object) -> str:
 
 
 def _kind_name(kind: type) -> str:
-    return {str: "a string", int: "an integer", bool: "true or false"}[kind]
+    return {str: "a string", int: "an integer", bool: "true or false", list: "an array"}[kind]

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+# The origin's own service paths: never a stored file's (README "Running in production").
+RESERVED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
 # Longest name most filesystems take, in bytes, and a whole-path bound.
 MAX_SEGMENT_BYTES = 255
 MAX_PATH_BYTES = 4096

@@ -64,5 +64,11 @@ class Representations:
             self._versioned[key] = found
         return found
 
+    def reset(self, policies: PolicyTable) -> None:
+        """New policies: every representation is built again, lazily."""
+        self.policies = policies
+        self._entries.clear()
+        self._versioned.clear()
+
     def forget(self, url_path: str) -> None:
         self._entries.pop(url_path, None)

@@ -94,6 +94,10 @@ class Storage(Protocol):
         """Remove the file; False if there was none."""
         ...
 
+    async def ready(self) -> bool:
+        """Whether the storage can be reached (a cheap check, for /readyz)."""
+        ...
+
     async def list(self, folder: str) -> list[tuple[str, FileStat]]:
         """The files directly in ``folder`` ("" for the root), by name; dot-files left out."""
         ...

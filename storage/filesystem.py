@@ -137,6 +137,9 @@ class FilesystemStorage:
         self.index.put(expected.version, digest)
         return digest
 
+    async def ready(self) -> bool:
+        return os.path.isdir(self.root)
+
     def record_hash(self, version: Hashable, digest: str) -> None:
         """A hash computed while the bytes were written: no need to read them again."""
         _remember(self._hashes, version, digest)

@@ -111,6 +111,13 @@ class S3Storage:
         _remember(self._hashes, version, metadata.get("sha256") or etag.strip('"'))
         return FileStat(size=head["ContentLength"], mtime=mtime, version=version)
 
+    async def ready(self) -> bool:
+        try:
+            await self._call(self.client.head_bucket, Bucket=self.bucket)
+        except _Missing:
+            return False
+        return True
+
     def forget(self, path: str) -> None:
         self._meta.pop(path, None)
 

@@ -4,6 +4,7 @@ bound to 127.0.0.1 on a free port, talked to over real sockets with httpx."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -35,6 +37,20 @@ class RunningServer:
     root: Path
     config: Path
     bucket: Bucket | None = None  # the S3 backend's bucket, else files live in root
+    output: Any = None  # the server's stdout and stderr, as files
+    errors: Any = None
+
+    def stdout(self) -> str:
+        self.output.seek(0)
+        return self.output.read().decode("utf-8", "replace")
+
+    def stderr(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read().decode("utf-8", "replace")
+
+    def access_log(self) -> list[dict]:
+        """The JSON access-log lines written so far."""
+        return [json.loads(line) for line in self.stdout().splitlines() if line.startswith("{")]
 
     def stored(self) -> set[str]:
         """Every stored file, and every upload left behind, by relative path."""
@@ -96,6 +112,9 @@ class RunningServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        for file in (self.output, self.errors):
+            if file is not None:
+                file.close()
 
 
 def _process_tree(pid: int) -> list[int]:
@@ -125,15 +144,15 @@ def start_server(
         argv,
         cwd=cwd or REPO,
         env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        # Files, not pipes: a pipe nobody reads fills up and blocks the access log.
+        stdout=(output := tempfile.TemporaryFile()),  # noqa: SIM115 - closed by stop()
+        stderr=(errors := tempfile.TemporaryFile()),  # noqa: SIM115
     )
-    server = RunningServer(process, port, root, config)
+    server = RunningServer(process, port, root, config, output=output, errors=errors)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            _, err = process.communicate()
-            raise RuntimeError(f"server exited with {process.returncode}: {err.decode()}")
+            raise RuntimeError(f"server exited with {process.returncode}: {server.stderr()}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return server

@@ -1,0 +1,93 @@
+"""Prometheus metrics, with the prometheus-client library.
+
+With several worker processes the CLI points PROMETHEUS_MULTIPROC_DIR at a
+fresh folder before the workers start, and /metrics aggregates what every
+worker wrote there (prometheus-client's multi-process mode).
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+REQUESTS = Counter(
+    "media_origin_requests_total",
+    "HTTP requests answered, by method, status class and policy folder.",
+    ("method", "status_class", "folder"),
+)
+NOT_MODIFIED = Counter(
+    "media_origin_not_modified_total",
+    "304 answers, by policy folder (their share of requests is the revalidation hit ratio).",
+    ("folder",),
+)
+BYTES_SENT = Counter(
+    "media_origin_response_bytes_total", "Body bytes sent, by policy folder.", ("folder",)
+)
+DURATION = Histogram(
+    "media_origin_request_duration_seconds",
+    "Time from request to the last byte handed to the server.",
+    ("method",),
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+META_FETCHES = Counter(
+    "media_origin_meta_fetches_total", "Requests that look like Meta's media fetcher."
+)
+UPLOADS = Counter(
+    "media_origin_uploads_total", "Uploaded files, by result (stored or refused).", ("result",)
+)
+REJECTIONS = Counter(
+    "media_origin_upload_rejections_total", "Refused uploads, by the rule's code.", ("reason",)
+)
+STORAGE_LATENCY = Histogram(
+    "media_origin_storage_operation_seconds",
+    "Storage operations, by operation.",
+    ("operation",),
+    buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5),
+)
+STORAGE_ERRORS = Counter(
+    "media_origin_storage_errors_total", "Storage operations that failed.", ("operation",)
+)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text format, aggregated over worker processes when there are several."""
+    if os.environ.get(MULTIPROCESS_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+class InstrumentedStorage:
+    """A storage whose operations are timed and whose failures are counted."""
+
+    _TIMED = ("stat", "open", "content_hash", "create", "delete", "list", "ready")
+
+    def __init__(self, storage) -> None:
+        self._storage = storage
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._storage, name)
+        if name not in self._TIMED:
+            return attribute
+
+        async def timed(*args, **kwargs):
+            with STORAGE_LATENCY.labels(name).time():
+                try:
+                    return await attribute(*args, **kwargs)
+                except Exception as error:
+                    if type(error).__name__ in ("StorageUnavailable", "StorageConflict"):
+                        STORAGE_ERRORS.labels(name).inc()
+                    raise
+
+        return timed
