@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from origin import __version__
 from origin.config import Config, ConfigError
 from origin.errors import CommandError
-from origin.servers import RUNNERS
 
+SERVERS = ("granian", "uvicorn")  # origin.servers runs them; imported only to serve
 DEFAULT_SERVER = "granian"  # chosen by bench/run.py: see README "Performance"
 
 
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--server",
-        choices=sorted(RUNNERS),
+        choices=SERVERS,
         default=DEFAULT_SERVER,
         help=f"the HTTP server to run under (default: {DEFAULT_SERVER})",
     )
@@ -111,6 +111,8 @@ def _port(value: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "serve" and args.workers > 1:
+        _multiprocess_metrics()  # before prometheus-client is imported, here or in a fork
     config = _config(args)
     if config is None:
         return 2
@@ -119,6 +121,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"media-origin {args.command}: {error}", file=sys.stderr)
         return 2
+
+
+def _multiprocess_metrics() -> None:
+    """Workers write their metrics to files in a fresh folder; /metrics adds them up."""
+    import os
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="media-origin-metrics-")
 
 
 def _config(args: argparse.Namespace) -> Config | None:
@@ -157,6 +167,8 @@ def sign(config: Config, args: argparse.Namespace) -> int:
 
 
 def serve(config: Config, args: argparse.Namespace) -> int:
+    from origin.servers import RUNNERS
+
     host = args.host or config.server.host
     port = args.port or config.server.port
     print(

@@ -8,10 +8,14 @@ under both.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 
 from origin.app import CONFIG_ENV, MediaOrigin
-from origin.config import Config
+from origin.config import Config, ConfigError, load_config
+
+logger = logging.getLogger("media_origin")
 
 
 def _hand_over(config: Config) -> None:
@@ -35,6 +39,7 @@ def run_uvicorn(config: Config, host: str, port: int, workers: int = 1) -> None:
         server_header=False,
         access_log=False,
         proxy_headers=False,  # client addresses are the access log's business, not uvicorn's
+        timeout_graceful_shutdown=math.ceil(config.server.shutdown_grace),
         log_level="info",
     )
 
@@ -44,7 +49,7 @@ def run_granian(config: Config, host: str, port: int, workers: int = 1) -> None:
     from granian import Granian
 
     _hand_over(config)
-    Granian(
+    server = Granian(
         "origin.app:create_app",
         factory=True,
         interface="asgi",
@@ -54,7 +59,25 @@ def run_granian(config: Config, host: str, port: int, workers: int = 1) -> None:
         websockets=False,
         log_access=False,
         log_level="info",
-    ).serve()
+        workers_kill_timeout=max(1, math.ceil(config.server.shutdown_grace)),
+    )
+    respawn = server.signal_handler_reload
+
+    def reload_if_valid(*args, **kwargs) -> None:
+        """SIGHUP: granian would respawn its workers with whatever the file says now;
+        only a config that loads is let through, else the old workers keep serving."""
+        if config.path is None:
+            logger.warning("reload: running on the built-in default, there is no file to read")
+            return
+        try:
+            load_config(config.path)
+        except ConfigError as error:
+            logger.error("reload refused, the running config stays: %s", error)
+            return
+        respawn(*args, **kwargs)
+
+    server.signal_handler_reload = reload_if_valid
+    server.serve()
 
 
 RUNNERS = {"uvicorn": run_uvicorn, "granian": run_granian}
