@@ -26,5 +26,7 @@ RUN mkdir -p /data && chown media-origin:media-origin /data
 
 USER media-origin
 EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+    CMD python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
 VOLUME ["/data"]
 CMD ["media-origin", "serve"]

@@ -168,6 +168,8 @@ def prepare_content() -> None:
     policy = '[policy."/"]\ncache_control = "max-age=86400"\n'
     (WORK / "config.toml").write_text(f'[storage]\nroot = "media"\n\n{policy}')
     (WORK / "many.toml").write_text(f'[storage]\nroot = "many"\n\n{policy}')
+    quiet = '[log]\naccess = "off"\n\n[metrics]\nenabled = false\n'
+    (WORK / "quiet.toml").write_text(f'[storage]\nroot = "media"\n\n{policy}{quiet}')
     marker = MANY / f"d-{MANY_FILES // 1000 - 1:05d}" / f"f-{999:05d}.jpg"
     if not marker.exists():
         for folder in range(MANY_FILES // 1000):
@@ -196,6 +198,8 @@ def contenders() -> list[Server]:
     from origin.cli import DEFAULT_SERVER
 
     found = [s for s in found if s.name != f"{ORIGIN} --server {DEFAULT_SERVER}"]
+    quiet = [python, "-m", "origin", "serve", "--config", str(WORK / "quiet.toml")]
+    found.append(Server(f"{ORIGIN}, no log or metrics", [*quiet, "--port", "{PORT}"]))
     uvicorn = [python, "-m", "uvicorn", "--factory", "--no-access-log", "--log-level", "warning"]
     granian = [python, "-m", "granian", "--interface", "asgi", "--factory", "--no-ws"]
     for peer, factory in (("starlette", "starlette_staticfiles"), ("servestatic", "servestatic")):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, start_server
+from conftest import REPO, start_server, write_config
 
 SCRIPT = Path(sys.executable).parent / "media-origin"
 
@@ -154,7 +154,18 @@ def instructions() -> list[tuple[str, str]]:
             keyword, _, rest = current.strip().partition(" ")
             lines.append((keyword.upper(), rest))
             current = ""
-    known = {"FROM", "ENV", "RUN", "WORKDIR", "COPY", "USER", "EXPOSE", "VOLUME", "CMD"}
+    known = {
+        "FROM",
+        "ENV",
+        "RUN",
+        "WORKDIR",
+        "COPY",
+        "USER",
+        "EXPOSE",
+        "VOLUME",
+        "CMD",
+        "HEALTHCHECK",
+    }
     assert {keyword for keyword, _ in lines} <= known
     return lines
 
@@ -177,6 +188,17 @@ class TestDockerfile:
         )
         for source in (rest.split()[0] for rest in self.values(instructions, "COPY")):
             assert (REPO / source).exists(), source
+
+    def test_its_healthcheck_probes_healthz_and_works(self, instructions, tmp_path):
+        (check,) = self.values(instructions, "HEALTHCHECK")
+        command = check.split(" CMD ", 1)[1]
+        assert "/healthz" in command
+        (tmp_path / "media").mkdir()
+        config = write_config(tmp_path, "")
+        with start_server(config, tmp_path / "media") as server:
+            probe = command.replace("127.0.0.1:8080", f"127.0.0.1:{server.port}")
+            python_code = probe.split('"', 1)[1].rsplit('"', 1)[0]
+            assert subprocess.run([sys.executable, "-c", python_code], timeout=30).returncode == 0
 
     def test_the_config_it_ships_serves_data_on_all_interfaces(self):
         document = tomllib.loads((REPO / "docker" / "config.toml").read_text())
