@@ -73,10 +73,9 @@ class Server:
             write_nginx_config(self.port, root)
         argv = [part.replace("{PORT}", str(self.port)) for part in self.argv]
         env = {**os.environ, **self.env, "BENCH_ROOT": str(root)}
-        if root != ROOT:
-            argv = [
-                part.replace(str(WORK / "config.toml"), str(WORK / "many.toml")) for part in argv
-            ]
+        if root != ROOT:  # the same server, over the 100,000-file tree
+            configs = (str(WORK / "config.toml"), str(WORK / "loud.toml"))
+            argv = [str(WORK / "many.toml") if part in configs else part for part in argv]
         if probe == "":
             probe = SMALL if root == ROOT else "/d-00042/f-00123.jpg"
         started = time.monotonic()
@@ -168,8 +167,8 @@ def prepare_content() -> None:
     policy = '[policy."/"]\ncache_control = "max-age=86400"\n'
     (WORK / "config.toml").write_text(f'[storage]\nroot = "media"\n\n{policy}')
     (WORK / "many.toml").write_text(f'[storage]\nroot = "many"\n\n{policy}')
-    quiet = '[log]\naccess = "off"\n\n[metrics]\nenabled = false\n'
-    (WORK / "quiet.toml").write_text(f'[storage]\nroot = "media"\n\n{policy}{quiet}')
+    loud = '[log]\naccess = "json"\n\n[metrics]\nenabled = true\n'
+    (WORK / "loud.toml").write_text(f'[storage]\nroot = "media"\n\n{policy}{loud}')
     marker = MANY / f"d-{MANY_FILES // 1000 - 1:05d}" / f"f-{999:05d}.jpg"
     if not marker.exists():
         for folder in range(MANY_FILES // 1000):
@@ -198,8 +197,8 @@ def contenders() -> list[Server]:
     from origin.cli import DEFAULT_SERVER
 
     found = [s for s in found if s.name != f"{ORIGIN} --server {DEFAULT_SERVER}"]
-    quiet = [python, "-m", "origin", "serve", "--config", str(WORK / "quiet.toml")]
-    found.append(Server(f"{ORIGIN}, no log or metrics", [*quiet, "--port", "{PORT}"]))
+    loud = [python, "-m", "origin", "serve", "--config", str(WORK / "loud.toml")]
+    found.append(Server(f"{ORIGIN} with access log and metrics", [*loud, "--port", "{PORT}"]))
     uvicorn = [python, "-m", "uvicorn", "--factory", "--no-access-log", "--log-level", "warning"]
     granian = [python, "-m", "granian", "--interface", "asgi", "--factory", "--no-ws"]
     for peer, factory in (("starlette", "starlette_staticfiles"), ("servestatic", "servestatic")):

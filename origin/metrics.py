@@ -8,6 +8,7 @@ worker wrote there (prometheus-client's multi-process mode).
 from __future__ import annotations
 
 import os
+import time
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -71,23 +72,54 @@ def exposition() -> tuple[bytes, str]:
 class InstrumentedStorage:
     """A storage whose operations are timed and whose failures are counted."""
 
-    _TIMED = ("stat", "open", "content_hash", "create", "delete", "list", "ready")
-
     def __init__(self, storage) -> None:
         self._storage = storage
+        self._stat_time = STORAGE_LATENCY.labels("stat")
 
     def __getattr__(self, name: str):
-        attribute = getattr(self._storage, name)
-        if name not in self._TIMED:
-            return attribute
+        return getattr(self._storage, name)  # uploads area, record_hash, ...
 
-        async def timed(*args, **kwargs):
-            with STORAGE_LATENCY.labels(name).time():
-                try:
-                    return await attribute(*args, **kwargs)
-                except Exception as error:
-                    if type(error).__name__ in ("StorageUnavailable", "StorageConflict"):
-                        STORAGE_ERRORS.labels(name).inc()
-                    raise
+    async def stat(self, path):
+        # The hot path: one timer, no wrapper objects.
+        started = time.perf_counter()
+        try:
+            return await self._storage.stat(path)
+        except Exception as error:
+            _count_failure("stat", error)
+            raise
+        finally:
+            self._stat_time.observe(time.perf_counter() - started)
 
-        return timed
+    async def open(self, path, expected):
+        return await _timed("open", self._storage.open(path, expected))
+
+    async def content_hash(self, path, expected):
+        return await _timed("content_hash", self._storage.content_hash(path, expected))
+
+    async def create(self, path):
+        return await _timed("create", self._storage.create(path))
+
+    async def delete(self, path):
+        return await _timed("delete", self._storage.delete(path))
+
+    async def list(self, folder):
+        return await _timed("list", self._storage.list(folder))
+
+    async def ready(self):
+        return await _timed("ready", self._storage.ready())
+
+
+async def _timed(operation: str, call):
+    started = time.perf_counter()
+    try:
+        return await call
+    except Exception as error:
+        _count_failure(operation, error)
+        raise
+    finally:
+        STORAGE_LATENCY.labels(operation).observe(time.perf_counter() - started)
+
+
+def _count_failure(operation: str, error: Exception) -> None:
+    if type(error).__name__ in ("StorageUnavailable", "StorageConflict"):
+        STORAGE_ERRORS.labels(operation).inc()

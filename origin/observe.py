@@ -3,6 +3,7 @@ around the app's handler without changing what it sends (but X-Request-ID)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sys
@@ -33,8 +34,13 @@ class Observer:
         self.log = log
         self.policies = policies
         self.measure = measure
-        self.out = out or sys.stdout
+        self.out = out or LineBatcher(sys.stdout)
         self.meta_networks = log.meta_networks if log.meta_networks is not None else META_NETWORKS
+        # Per-request work made lookups: these answers repeat for every request.
+        self._meta_addresses: dict[str | None, bool] = {}
+        self._trusted_addresses: dict[str, bool] = {}
+        self._folders: dict[str, str] = {}
+        self._series: dict[tuple[str, int, str], tuple] = {}
 
     @property
     def active(self) -> bool:
@@ -101,52 +107,143 @@ class Observer:
         return hops[0] if hops else peer
 
     def _trusted(self, address: str) -> bool:
-        try:
-            parsed = ip_address(address)
-        except ValueError:
-            return False
-        return any(parsed in network for network in self.log.trusted_proxies)
+        known = self._trusted_addresses.get(address)
+        if known is None:
+            try:
+                parsed = ip_address(address)
+                known = any(parsed in network for network in self.log.trusted_proxies)
+            except ValueError:
+                known = False
+            _remember(self._trusted_addresses, address, known)
+        return known
+
+    def _looks_like_meta(self, user_agent: str, client: str | None) -> bool:
+        if looks_like_meta(user_agent, None, ()):
+            return True
+        known = self._meta_addresses.get(client)
+        if known is None:
+            known = looks_like_meta("", client, self.meta_networks)
+            _remember(self._meta_addresses, client, known)
+        return known
+
+    def _folder(self, path: str) -> str:
+        folder = self._folders.get(path)
+        if folder is None:
+            folder = self.policies.for_path(path).folder if path.startswith("/") else "-"
+            _remember(self._folders, path, folder)
+        return folder
+
+    def _metrics(self, method: str, status: int, folder: str) -> tuple:
+        """The labelled children of one (method, status, folder), looked up once."""
+        key = (method, status, folder)
+        series = self._series.get(key)
+        if series is None:
+            series = (
+                metrics.REQUESTS.labels(method, f"{status // 100}xx", folder),
+                metrics.BYTES_SENT.labels(folder),
+                metrics.DURATION.labels(method),
+                metrics.NOT_MODIFIED.labels(folder) if status == 304 else None,
+            )
+            _remember(self._series, key, series)
+        return series
 
     def record(
         self, scope, status, sent, seconds, client, user_agent, byte_range, request_id
     ) -> None:
         path, method = scope["path"], scope["method"]
-        folder = self.policies.for_path(path).folder if path.startswith("/") else "-"
-        meta = looks_like_meta(user_agent, client, self.meta_networks)
+        folder = self._folder(path)
+        meta = self._looks_like_meta(user_agent, client)
         if self.measure:
-            metrics.REQUESTS.labels(method, f"{status // 100}xx", folder).inc()
-            metrics.BYTES_SENT.labels(folder).inc(sent)
-            metrics.DURATION.labels(method).observe(seconds)
-            if status == 304:
-                metrics.NOT_MODIFIED.labels(folder).inc()
+            requests, sent_bytes, duration, not_modified = self._metrics(method, status, folder)
+            requests.inc()
+            sent_bytes.inc(sent)
+            duration.observe(seconds)
+            if not_modified is not None:
+                not_modified.inc()
             if meta:
                 metrics.META_FETCHES.inc()
         if self.log.access == "off":
             return
-        query = _SECRET_VALUES.sub(
-            r"\1\2=REDACTED", scope.get("query_string", b"").decode("latin-1")
+        raw_query = scope.get("query_string", b"")
+        query = (
+            _SECRET_VALUES.sub(r"\1\2=REDACTED", raw_query.decode("latin-1")) if raw_query else ""
         )
-        line = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "client": client,
-            "method": method,
-            "path": path,
-            "query": query,
-            "status": status,
-            "bytes": sent,
-            "duration_ms": round(seconds * 1000, 3),
-            "range": byte_range,
-            "not_modified": status == 304,
-            "user_agent": user_agent,
-            "folder": folder,
-            "request_id": request_id,
-            "meta_fetch": meta,
-        }
+        milliseconds = round(seconds * 1000, 3)
         if self.log.access == "json":
-            self.out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            # Built by hand: json.dumps of a dict per request costs more than the request.
+            self.out.write(
+                f'{{"time": "{_now()}", "client": {_json(client)}, "method": "{method}", '
+                f'"path": {_json(path)}, "query": {_json(query)}, "status": {status}, '
+                f'"bytes": {sent}, "duration_ms": {milliseconds}, "range": {_json(byte_range)}, '
+                f'"not_modified": {"true" if status == 304 else "false"}, '
+                f'"user_agent": {_json(user_agent)}, "folder": {_json(folder)}, '
+                f'"request_id": {_json(request_id)}, '
+                f'"meta_fetch": {"true" if meta else "false"}}}\n'
+            )
         else:
             target = f"{path}?{query}" if query else path
             self.out.write(
-                f'{client} "{method} {target}" {status} {sent} {line["duration_ms"]}ms '
+                f'{client} "{method} {target}" {status} {sent} {milliseconds}ms '
                 f'"{user_agent}" {folder} {request_id}{" meta" if meta else ""}\n'
             )
+
+
+_SAFE = re.compile(r'[^"\\\x00-\x1f\x7f-\uffff]*')
+_clock = [0, ""]
+
+
+def _json(value: str | None) -> str:
+    """A JSON string: plain ASCII without quotes or backslashes is quoted as it is."""
+    if value is None:
+        return "null"
+    if _SAFE.fullmatch(value):
+        return f'"{value}"'
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _now() -> str:
+    """ISO 8601 UTC with milliseconds; the seconds part is formatted once a second."""
+    now = time.time()
+    second = int(now)
+    if _clock[0] != second:
+        _clock[0], _clock[1] = (
+            second,
+            datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        )
+    return f"{_clock[1]}.{int((now - second) * 1000):03d}+00:00"
+
+
+class LineBatcher:
+    """Log lines written in batches: one write per 256 lines, or half a second
+    after the first waiting line, whichever comes first. A write per request
+    costs more than the request when stdout is a pipe to a supervisor."""
+
+    def __init__(self, stream: TextIO, lines: int = 256, delay: float = 0.5) -> None:
+        self.stream, self.lines, self.delay = stream, lines, delay
+        self.pending: list[str] = []
+        self.timer: asyncio.TimerHandle | None = None
+
+    def write(self, line: str) -> None:
+        self.pending.append(line)
+        if len(self.pending) >= self.lines:
+            self.flush()
+        elif self.timer is None:
+            try:
+                self.timer = asyncio.get_running_loop().call_later(self.delay, self.flush)
+            except RuntimeError:  # no loop: write at once
+                self.flush()
+
+    def flush(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.pending:
+            self.stream.write("".join(self.pending))
+            self.stream.flush()
+            self.pending.clear()
+
+
+def _remember(table: dict, key, value) -> None:
+    if len(table) >= 10_000:
+        table.clear()
+    table[key] = value
