@@ -10,7 +10,6 @@ a replaced file is never served with the old validators.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import hashlib
 import os
@@ -18,17 +17,14 @@ import stat as stat_module
 from collections.abc import AsyncGenerator, Hashable
 from pathlib import Path
 
-import aiofiles
-
 from storage.base import FileChanged, FileStat, StorageConflict
 from storage.hash_index import HashIndex
+from storage.spool import HASH_ALGORITHM, HASH_HEX_LENGTH, SpoolWriter
 from storage.uploads import UploadArea
 
 # Bodies are read in chunks of this size: large enough that a 16 MB video costs
 # 64 reads, small enough that 32 parallel downloads hold 8 MiB of buffers.
 CHUNK_SIZE = 256 * 1024
-HASH_ALGORITHM = "sha256"
-HASH_HEX_LENGTH = 32  # 128 bits, the length of an S3 ETag
 HASH_ATTEMPTS = 3
 # Bounds on per-version memory; past them the oldest entries are forgotten.
 MAX_REMEMBERED = 200_000
@@ -149,7 +145,7 @@ class FilesystemStorage:
         target = self._full_path(path)
         if os.path.isdir(target):
             raise StorageConflict(f"/{path} is a folder")
-        return await FilesystemWriter.open(self, path, self.uploads.new_path())
+        return await FilesystemWriter.start(path, self.uploads.new_path(), storage=self)
 
     async def delete(self, path: str) -> bool:
         if await self.stat(path) is None:
@@ -202,33 +198,12 @@ def _read_cached(fd: int, size: int, offset: int) -> bytearray | None:
     return buffer if read == size else None
 
 
-class FilesystemWriter:
+class FilesystemWriter(SpoolWriter):
     """Bytes go to a file in the upload area, hashed as they pass; ``commit`` renames
     it into place only after fsync, so readers see the old file or the new one,
     whole, and never a part."""
 
-    def __init__(self, storage: FilesystemStorage, path: str, local_path: Path, file) -> None:
-        self.storage = storage
-        self.path = path
-        self.local_path = local_path
-        self.size = 0
-        self._file = file
-        self._hash = hashlib.new(HASH_ALGORITHM)
-
-    @classmethod
-    async def open(
-        cls, storage: FilesystemStorage, path: str, local_path: Path
-    ) -> FilesystemWriter:
-        return cls(storage, path, local_path, await aiofiles.open(local_path, "wb"))
-
-    @property
-    def digest(self) -> str:
-        return self._hash.hexdigest()[:HASH_HEX_LENGTH]
-
-    async def write(self, data: bytes) -> None:
-        await self._file.write(data)
-        self._hash.update(data)
-        self.size += len(data)
+    storage: FilesystemStorage
 
     async def finish(self) -> None:
         """Flush and fsync: the bytes are on disk before anyone can see them."""
@@ -254,12 +229,6 @@ class FilesystemWriter:
             raise FileChanged(self.path)
         self.storage.record_hash(stat.version, self.digest)
         return stat, replaced
-
-    async def abort(self) -> None:
-        with contextlib.suppress(OSError):
-            await self._file.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.local_path)
 
 
 def _place(source: Path, target: Path) -> bool:

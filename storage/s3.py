@@ -23,7 +23,6 @@ old validators: the read fails and the request starts again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import tempfile
 import time
@@ -32,9 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
-import aiofiles
-
 from storage.base import FileChanged, FileStat, StorageUnavailable
+from storage.spool import SpoolWriter
 
 CHUNK_SIZE = 256 * 1024
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
@@ -137,7 +135,7 @@ class S3Storage:
     async def create(self, path: str) -> S3Writer:
         descriptor, local = tempfile.mkstemp(prefix="media-origin-", suffix=".part")
         os.close(descriptor)
-        return S3Writer(self, path, Path(local), await aiofiles.open(local, "wb"))
+        return await S3Writer.start(path, Path(local), storage=self)
 
     async def delete(self, path: str) -> bool:
         self.forget(path)
@@ -206,29 +204,12 @@ class S3File:
             self._body.close()
 
 
-class S3Writer:
+class S3Writer(SpoolWriter):
     """An upload spooled to a local file (the rules check the whole file before
     anything is published), then put with its hash and mtime as metadata; S3
     shows an object only once its PutObject or multipart upload completes."""
 
-    def __init__(self, storage: S3Storage, path: str, local_path: Path, file) -> None:
-        import hashlib
-
-        self.storage = storage
-        self.path = path
-        self.local_path = local_path
-        self.size = 0
-        self._file = file
-        self._hash = hashlib.sha256()
-
-    @property
-    def digest(self) -> str:
-        return self._hash.hexdigest()[:32]
-
-    async def write(self, data: bytes) -> None:
-        await self._file.write(data)
-        self._hash.update(data)
-        self.size += len(data)
+    storage: S3Storage
 
     async def finish(self) -> None:
         if not self._file.closed:
@@ -262,12 +243,6 @@ class S3Writer:
         if stat is None:
             raise FileChanged(self.path)
         return stat, replaced
-
-    async def abort(self) -> None:
-        with contextlib.suppress(OSError):
-            await self._file.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.local_path)
 
 
 class _Missing(Exception):
