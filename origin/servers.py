@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
 
 from origin.app import CONFIG_ENV, MediaOrigin
 from origin.config import Config, ConfigError, load_config
@@ -30,6 +31,9 @@ def run_uvicorn(config: Config, host: str, port: int, workers: int = 1) -> None:
 
     if workers > 1:
         _hand_over(config)
+    # uvicorn drains, restores the handler it found and raises the signal again;
+    # finding this one, a drained SIGTERM ends in exit status 0, as documented.
+    signal.signal(signal.SIGTERM, lambda number, frame: None)
     uvicorn.run(
         MediaOrigin(config) if workers == 1 else "origin.app:create_app",
         factory=workers > 1,
