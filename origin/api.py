@@ -19,7 +19,7 @@ from starlette.types import Receive, Send
 from origin import metrics
 from origin.config import Config
 from origin.httpdates import format_http_date
-from origin.inspection import ERROR, Problem, inspect_file
+from origin.inspection import ERROR, Problem, format_size, inspect_file
 from origin.media_types import content_type_for
 from origin.paths import RESERVED_PATHS, storage_path
 from origin.representations import Representations
@@ -279,8 +279,6 @@ class Api:
         await upload.writer.write(chunk)
 
     def _too_large(self, url_path: str, size: int | None, limit: int) -> Refused:
-        from origin.inspection import format_size
-
         rule = rule_for_name(url_path)
         what = rule.whatsapp_type if rule else "upload"
         told = f"is {format_size(size)}" if size is not None else "goes past the limit"

@@ -48,7 +48,6 @@ CONFIG_ENV = "MEDIA_ORIGIN_CONFIG"
 READ_METHODS = b"GET, HEAD"
 ALL_METHODS = b"GET, HEAD, PUT, POST, DELETE"
 _WRITES = frozenset({"PUT", "POST", "DELETE"})
-SERVICE_PATHS = RESERVED_PATHS
 _CONDITIONAL_HEADERS = frozenset(
     {b"if-match", b"if-unmodified-since", b"if-none-match", b"if-modified-since"}
 )
@@ -108,7 +107,7 @@ class MediaOrigin:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if scope["path"] in SERVICE_PATHS:
+            if scope["path"] in RESERVED_PATHS:
                 await self.service(scope, send)
             elif self.observer.active:
                 await self.observer.observe(self.handle, scope, receive, send)

@@ -18,7 +18,9 @@ from origin import metrics
 from origin.config import LogConfig
 from origin.meta_fetcher import META_NETWORKS, looks_like_meta
 from origin.policy import PolicyTable
+from storage.bounded import remember
 
+TABLE_LIMIT = 10_000  # distinct paths, addresses, label sets remembered
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _SECRET_VALUES = re.compile(r"(^|&)(sig|token)=[^&]*")
 
@@ -114,7 +116,7 @@ class Observer:
                 known = any(parsed in network for network in self.log.trusted_proxies)
             except ValueError:
                 known = False
-            _remember(self._trusted_addresses, address, known)
+            remember(self._trusted_addresses, address, known, TABLE_LIMIT)
         return known
 
     def _looks_like_meta(self, user_agent: str, client: str | None) -> bool:
@@ -123,14 +125,14 @@ class Observer:
         known = self._meta_addresses.get(client)
         if known is None:
             known = looks_like_meta("", client, self.meta_networks)
-            _remember(self._meta_addresses, client, known)
+            remember(self._meta_addresses, client, known, TABLE_LIMIT)
         return known
 
     def _folder(self, path: str) -> str:
         folder = self._folders.get(path)
         if folder is None:
             folder = self.policies.for_path(path).folder if path.startswith("/") else "-"
-            _remember(self._folders, path, folder)
+            remember(self._folders, path, folder, TABLE_LIMIT)
         return folder
 
     def _metrics(self, method: str, status: int, folder: str) -> tuple:
@@ -144,7 +146,7 @@ class Observer:
                 metrics.DURATION.labels(method),
                 metrics.NOT_MODIFIED.labels(folder) if status == 304 else None,
             )
-            _remember(self._series, key, series)
+            remember(self._series, key, series, TABLE_LIMIT)
         return series
 
     def record(
@@ -241,9 +243,3 @@ class LineBatcher:
             self.stream.write("".join(self.pending))
             self.stream.flush()
             self.pending.clear()
-
-
-def _remember(table: dict, key, value) -> None:
-    if len(table) >= 10_000:
-        table.clear()
-    table[key] = value

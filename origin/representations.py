@@ -8,6 +8,7 @@ import time
 from origin.policy import PolicyTable
 from origin.representation import Representation, build_representation
 from storage.base import FileChanged, FileStat, Storage
+from storage.bounded import remember
 
 MAX_ENTRIES = 100_000
 ATTEMPTS = 3
@@ -47,9 +48,7 @@ class Representations:
             digest = await self.storage.content_hash(path, stat)
         representation = build_representation(url_path, stat, policy, digest, time.time())
         if representation.cacheable:
-            if len(self._entries) >= MAX_ENTRIES:
-                del self._entries[next(iter(self._entries))]
-            self._entries[url_path] = representation
+            remember(self._entries, url_path, representation, MAX_ENTRIES)
         return representation
 
     def versioned(self, url_path: str, current: Representation) -> Representation:
@@ -59,9 +58,7 @@ class Representations:
         if found is None:
             policy = current.policy.for_versioned_link()
             found = build_representation(url_path, current.stat, policy, current.content_hash)
-            if len(self._versioned) >= MAX_ENTRIES:
-                del self._versioned[next(iter(self._versioned))]
-            self._versioned[key] = found
+            remember(self._versioned, key, found, MAX_ENTRIES)
         return found
 
     def reset(self, policies: PolicyTable) -> None:

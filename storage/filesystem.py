@@ -18,6 +18,7 @@ from collections.abc import AsyncGenerator, Hashable
 from pathlib import Path
 
 from storage.base import FileChanged, FileStat, StorageConflict
+from storage.bounded import remember
 from storage.hash_index import HashIndex
 from storage.spool import HASH_ALGORITHM, HASH_HEX_LENGTH, SpoolWriter
 from storage.uploads import UploadArea
@@ -32,12 +33,6 @@ MAX_REMEMBERED = 200_000
 
 def _version(st: os.stat_result) -> Hashable:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
-def _remember(table: dict, key: Hashable, value: object) -> None:
-    if len(table) >= MAX_REMEMBERED:
-        del table[next(iter(table))]
-    table[key] = value
 
 
 class FilesystemStorage:
@@ -69,7 +64,7 @@ class FilesystemStorage:
         if not self._inside_root(full):
             return None
         known = FileStat(size=st.st_size, mtime=st.st_mtime, version=version)
-        _remember(self._known, path, known)
+        remember(self._known, path, known, MAX_REMEMBERED)
         return known
 
     def _inside_root(self, full: str) -> bool:
@@ -105,7 +100,7 @@ class FilesystemStorage:
             return known
         known = self.index.get(expected.version)
         if known is not None:
-            _remember(self._hashes, expected.version, known)
+            remember(self._hashes, expected.version, known, MAX_REMEMBERED)
             return known
         pending = self._hashing.get(expected.version)
         if pending is None:
@@ -117,7 +112,7 @@ class FilesystemStorage:
                 digest = await asyncio.shield(pending)
             finally:
                 del self._hashing[expected.version]
-            _remember(self._hashes, expected.version, digest)
+            remember(self._hashes, expected.version, digest, MAX_REMEMBERED)
             return digest
         return await asyncio.shield(pending)
 
@@ -138,7 +133,7 @@ class FilesystemStorage:
 
     def record_hash(self, version: Hashable, digest: str) -> None:
         """A hash computed while the bytes were written: no need to read them again."""
-        _remember(self._hashes, version, digest)
+        remember(self._hashes, version, digest, MAX_REMEMBERED)
         self.index.put(version, digest)
 
     async def create(self, path: str) -> FilesystemWriter:

@@ -32,6 +32,7 @@ from functools import partial
 from pathlib import Path
 
 from storage.base import FileChanged, FileStat, StorageUnavailable
+from storage.bounded import remember
 from storage.spool import SpoolWriter
 
 CHUNK_SIZE = 256 * 1024
@@ -97,7 +98,7 @@ class S3Storage:
             stat = None
         else:
             stat = self._file_stat(head)
-        _remember(self._meta, path, (now + self.metadata_ttl, stat))
+        remember(self._meta, path, (now + self.metadata_ttl, stat), MAX_REMEMBERED)
         return stat
 
     def _file_stat(self, head: dict) -> FileStat:
@@ -106,7 +107,8 @@ class S3Storage:
         version = (etag, head["LastModified"].timestamp(), head.get("VersionId"))
         mtime = _float(metadata.get("mtime")) or head["LastModified"].timestamp()
         # The uploader's content hash, else the store's own ETag (documented fallback).
-        _remember(self._hashes, version, metadata.get("sha256") or etag.strip('"'))
+        digest = metadata.get("sha256") or etag.strip('"')
+        remember(self._hashes, version, digest, MAX_REMEMBERED)
         return FileStat(size=head["ContentLength"], mtime=mtime, version=version)
 
     async def ready(self) -> bool:
@@ -274,9 +276,3 @@ def _float(text: str | None) -> float | None:
         return float(text) if text else None
     except ValueError:
         return None
-
-
-def _remember(table: dict, key: Hashable, value: object) -> None:
-    if len(table) >= MAX_REMEMBERED:
-        del table[next(iter(table))]
-    table[key] = value

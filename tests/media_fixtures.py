@@ -26,6 +26,13 @@ def _color(mode: str):
     )
 
 
+def encoded(mode: str = "RGB", size=(40, 30), fmt: str = "JPEG", color=None) -> bytes:
+    """An image's bytes, made in memory."""
+    buffer = io.BytesIO()
+    Image.new(mode, size, color if color is not None else _color(mode)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
 def noise_image(path: Path, size: tuple[int, int], fmt: str, **save) -> None:
     """Random pixels do not compress: a way to make a file of a given order of size."""
     Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(path, format=fmt, **save)

@@ -2,7 +2,6 @@
 replacement, concurrency, disconnects, limits, DELETE, listings, signed and
 versioned links."""
 
-import io
 import json
 import os
 import socket
@@ -10,8 +9,8 @@ import threading
 import time
 
 import httpx
+import media_fixtures as fx
 import pytest
-from PIL import Image
 
 from conftest import SETUP_IDS, SETUPS, new_bucket, start_server, write_config
 from origin.signing import signed_query
@@ -37,16 +36,12 @@ signed = true
 """
 
 
-def jpeg(color=(1, 2, 3), size=(40, 30)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format="JPEG")
-    return buffer.getvalue()
+def jpeg(color=(1, 2, 3)) -> bytes:
+    return fx.encoded(color=color)
 
 
 def webp(size) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGBA", size, (0, 0, 0, 255)).save(buffer, format="WEBP")
-    return buffer.getvalue()
+    return fx.encoded("RGBA", size, "WEBP", (0, 0, 0, 255))
 
 
 def pdf(text: str) -> bytes:

@@ -2,6 +2,7 @@
 policy. Requests reaching the origin are counted by Varnish's own counters
 (backend_req: requests sent to the origin; fetch_304: answered 304)."""
 
+import os
 import shutil
 import subprocess
 import time
@@ -9,11 +10,11 @@ import time
 import httpx
 import pytest
 
-from conftest import REPO, free_port, start_server, write_config
+from conftest import REPO, free_port, start_server, write_config, write_files
 
 VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
 pytestmark = pytest.mark.skipif(
-    not shutil.os.path.exists(VARNISHD), reason="varnish not installed (.ci/run installs it)"
+    not os.path.exists(VARNISHD), reason="varnish not installed (.ci/run installs it)"
 )
 
 POLICIES = """
@@ -35,9 +36,8 @@ cache_control = "no-store"
 @pytest.fixture
 def cdn(tmp_path):
     root = tmp_path / "media"
-    for name in ("week/promo.jpg", "catalog/list.pdf", "invoices/a.pdf", "nostore/b.pdf"):
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(b"%PDF-1.4 " + name.encode())
+    names = ("week/promo.jpg", "catalog/list.pdf", "invoices/a.pdf", "nostore/b.pdf")
+    write_files(root, {name: b"%PDF-1.4 " + name.encode() for name in names})
     with start_server(write_config(tmp_path, POLICIES), root) as origin:
         vcl = tmp_path / "varnish.vcl"
         template = (REPO / "deploy" / "varnish.vcl").read_text()

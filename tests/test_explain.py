@@ -1,7 +1,6 @@
 """media-origin explain against a real HTTP server on 127.0.0.1 that answers
 with chosen statuses, headers and bodies, and against stored paths."""
 
-import io
 import json
 import subprocess
 import sys
@@ -9,8 +8,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import media_fixtures as fx
 import pytest
-from PIL import Image
 
 from conftest import start_server, write_config
 
@@ -18,13 +17,7 @@ SCRIPT = Path(sys.executable).parent / "media-origin"
 LM = "Tue, 22 Feb 2022 22:22:22 GMT"
 
 
-def encoded(mode="RGB", fmt="JPEG") -> bytes:
-    buffer = io.BytesIO()
-    Image.new(mode, (32, 32), 128 if mode != "RGB" else (1, 2, 3)).save(buffer, format=fmt)
-    return buffer.getvalue()
-
-
-JPEG, PNG, CMYK = encoded(), encoded(fmt="PNG"), encoded("CMYK")
+JPEG, PNG, CMYK = fx.encoded(), fx.encoded(fmt="PNG"), fx.encoded("CMYK")
 HTML = b"<!DOCTYPE html><html><body>Not Found</body></html>"
 
 # path -> (status, headers, body); Content-Length is added unless the headers say "close"

@@ -5,6 +5,7 @@ import signal
 import time
 
 import httpx
+import media_fixtures as fx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -28,17 +29,7 @@ cache_control = "max-age=604800"
 """
 
 
-def _jpeg() -> bytes:
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (1, 2, 3)).save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
-JPEG = _jpeg()
+JPEG = fx.encoded()
 
 
 @pytest.fixture(params=["granian", "uvicorn"])
