@@ -6,14 +6,16 @@ or not at all."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote
 
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.types import Receive, Send
 
 from origin import metrics
@@ -22,15 +24,30 @@ from origin.httpdates import format_http_date
 from origin.inspection import ERROR, Problem, format_size, inspect_file
 from origin.media_types import content_type_for
 from origin.paths import RESERVED_PATHS, storage_path
-from origin.representations import Representations
+from origin.representations import Representations, StorageBusy
 from origin.signing import signed_url
 from origin.sniff import base_type
 from origin.whatsapp import LARGEST_MEDIA_BYTES, rule_for_name
-from storage.base import Storage, StorageConflict, Writer
+from storage.base import (
+    Storage,
+    StorageConflict,
+    StorageFull,
+    StorageReadOnly,
+    StorageUnavailable,
+    Writer,
+)
 
 HARD_LIMIT = LARGEST_MEDIA_BYTES  # even ?force=true stores nothing larger
 SIGNED_URL_SECONDS = 24 * 3600
 MAX_FILES_PER_POST = 100
+# RFC 2046 section 5.1.1: a boundary is 1 to 70 characters.
+MAX_BOUNDARY_LENGTH = 70
+# A part's headers (Content-Disposition, Content-Type) fit in a few hundred bytes;
+# these bounds keep a hostile form from growing memory through them.
+MAX_PART_HEADER_BYTES = 16 * 1024
+MAX_PART_HEADERS = 16
+# No file is larger than 10**19 bytes: a longer Content-Length is no number to trust.
+MAX_LENGTH_DIGITS = 19
 _STATUS_BY_CODE = {"active_content": 415, "too_large": 413}
 _TYPE_CODES = {"unsupported_type", "content_type_mismatch"}
 
@@ -116,20 +133,25 @@ class Api:
         url_path = scope["path"]
         force = _flag(scope, "force")
         headers = dict(scope["headers"])
-        length = headers.get(b"content-length", b"")
         try:
-            self._check_declared_type(url_path, headers.get(b"content-type", b"").decode("latin-1"))
-            upload = await self._start(url_path, force)
-            try:
-                if length.isdigit() and int(length) > upload.limit:
-                    # Refused before a byte of the body is read.
-                    raise self._too_large(url_path, int(length), upload.limit)
-                async for chunk in _body(receive):
-                    await self._write(upload, chunk)
-                (result,) = await self._finish([upload], force)
-            except BaseException:
-                await upload.writer.abort()
-                raise
+            with storage_failures(url_path):
+                length = _declared_length(headers.get(b"content-length"), url_path)
+                self._check_declared_type(
+                    url_path, headers.get(b"content-type", b"").decode("latin-1")
+                )
+                upload = await self._start(url_path, force)
+                try:
+                    if length is not None and length > upload.limit:
+                        # Refused before a byte of the body is read.
+                        raise self._too_large(url_path, length, upload.limit)
+                    async for chunk in _body(receive):
+                        await self._write(upload, chunk)
+                    if length is not None and upload.writer.size != length:
+                        raise _incomplete(url_path, f"after {upload.writer.size} of {length} bytes")
+                    (result,) = await self._finish([upload], force)
+                except BaseException:
+                    await upload.writer.abort()
+                    raise
         except Refused as refused:
             self._count(refused=refused)
             await _json(send, refused.status, refused.body())
@@ -146,22 +168,33 @@ class Api:
         force = _flag(scope, "force")
         uploads: list[Upload] = []
         try:
-            if not folder.endswith("/"):
-                raise Refused(
-                    400, "not_a_folder", "POST uploads into a folder: end the path with /"
-                )
-            content_type = dict(scope["headers"]).get(b"content-type", b"")
-            kind, options = parse_options_header(content_type)
-            if kind != b"multipart/form-data" or b"boundary" not in options:
-                raise Refused(415, "not_multipart", "POST needs multipart/form-data with files")
-            await self._receive_parts(folder, options[b"boundary"], force, receive, uploads)
-            if not uploads:
-                raise Refused(400, "no_files", "the form holds no file")
-            results = await self._finish(uploads, force)
+            with storage_failures(folder):
+                if not folder.endswith("/"):
+                    raise Refused(
+                        400, "not_a_folder", "POST uploads into a folder: end the path with /"
+                    )
+                content_type = dict(scope["headers"]).get(b"content-type", b"")
+                kind, options = parse_options_header(content_type)
+                if kind != b"multipart/form-data" or b"boundary" not in options:
+                    raise Refused(415, "not_multipart", "POST needs multipart/form-data with files")
+                boundary = options[b"boundary"]
+                if not 0 < len(boundary) <= MAX_BOUNDARY_LENGTH:
+                    raise _malformed(
+                        folder,
+                        f"the boundary is {len(boundary)} characters; "
+                        f"RFC 2046 allows 1 to {MAX_BOUNDARY_LENGTH}",
+                    )
+                await self._receive_parts(folder, boundary, force, receive, uploads)
+                if not uploads:
+                    raise Refused(400, "no_files", "the form holds no file")
+                results = await self._finish(uploads, force)
         except Refused as refused:
             await _abort_all(uploads)
             self._count(refused=refused)
             await _json(send, refused.status, refused.body())
+            return
+        except ClientGone:
+            await _abort_all(uploads)  # nobody is left to answer
             return
         except BaseException:
             await _abort_all(uploads)
@@ -186,15 +219,22 @@ class Api:
         header: dict[str, bytes] = {"field": b"", "value": b""}
         part_headers: dict[bytes, bytes] = {}
 
+        def bounded(name: str, data: bytes) -> None:
+            header[name] += data
+            if len(header["field"]) + len(header["value"]) > MAX_PART_HEADER_BYTES:
+                raise _malformed(folder, f"a part header is over {MAX_PART_HEADER_BYTES} bytes")
+
         def on_header_field(data, start, end):
-            header["field"] += data[start:end]
+            bounded("field", data[start:end])
 
         def on_header_value(data, start, end):
-            header["value"] += data[start:end]
+            bounded("value", data[start:end])
 
         def on_header_end():
             part_headers[header["field"].lower()] = header["value"]
             header["field"] = header["value"] = b""
+            if len(part_headers) > MAX_PART_HEADERS:
+                raise _malformed(folder, f"a part has more than {MAX_PART_HEADERS} headers")
 
         def on_headers_finished():
             events.append(("begin", part_headers.get(b"content-disposition", b"")))
@@ -213,7 +253,10 @@ class Api:
         )
         current: Upload | None = None
         async for chunk in _body(receive):
-            parser.write(chunk)
+            try:
+                parser.write(chunk)
+            except FormParserError as error:
+                raise _malformed(folder, str(error)) from None
             for event, data in events:
                 if event == "begin":
                     current = await self._begin_part(folder, data, force, uploads)
@@ -222,7 +265,8 @@ class Api:
                 elif event == "end":
                     current = None
             events.clear()
-        parser.finalize()
+        if parser.state != MultipartState.END:
+            raise _incomplete(folder, "before the closing boundary")
 
     async def _begin_part(self, folder, disposition, force, uploads) -> Upload | None:
         _, options = parse_options_header(disposition)
@@ -307,10 +351,10 @@ class Api:
         return results
 
     async def _describe(self, upload: Upload, stat, replaced: bool, problems) -> dict[str, object]:
-        representation = await self.representations.get(upload.url_path, upload.path)
-        headers = dict(representation.ok_headers) if representation else {}
-        url = self.config.server.base_url + quote(upload.url_path)
         digest = upload.writer.digest
+        representation = self.representations.publish(upload.url_path, stat, digest)
+        headers = dict(representation.ok_headers)
+        url = self.config.server.base_url + quote(upload.url_path)
         result: dict[str, object] = {
             "path": upload.url_path,
             "url": url,
@@ -324,7 +368,7 @@ class Api:
             "replaced": replaced,
         }
         key = self.config.api.signing_key
-        if representation is not None and representation.policy.signed and key is not None:
+        if representation.policy.signed and key is not None:
             expires = int(time.time()) + SIGNED_URL_SECONDS
             result["signed_url"] = signed_url(
                 self.config.server.base_url, key, upload.url_path, expires
@@ -335,7 +379,13 @@ class Api:
 
     async def delete(self, scope, send: Send) -> None:
         path = storage_path(scope["path"])
-        if path is None or not await self.storage.delete(path):
+        try:
+            with storage_failures(scope["path"]):
+                deleted = path is not None and await self.storage.delete(path)
+        except Refused as refused:
+            await _json(send, refused.status, refused.body())
+            return
+        if not deleted:
             await _json(
                 send, 404, {"error": "not_found", "message": "no such file", "path": scope["path"]}
             )
@@ -361,25 +411,60 @@ class Api:
         files = []
         for name, stat in await self.storage.list(prefix):
             url_path = f"/{prefix}/{name}" if prefix else f"/{name}"
-            representation = await self.representations.get(url_path, url_path[1:])
-            if representation is None:
-                continue
-            headers = dict(representation.ok_headers)
             rule = rule_for_name(name)
-            files.append(
-                {
-                    "path": url_path,
-                    "size": stat.size,
-                    "content_type": content_type_for(name),
-                    "whatsapp_type": rule.whatsapp_type if rule else None,
-                    "etag": _text(headers.get(b"etag")),
-                    "last_modified": format_http_date(stat.mtime),
-                }
-            )
+            entry: dict[str, object] = {
+                "path": url_path,
+                "size": stat.size,
+                "content_type": content_type_for(name),
+                "whatsapp_type": rule.whatsapp_type if rule else None,
+                "etag": None,
+                "last_modified": format_http_date(stat.mtime),
+            }
+            try:
+                representation = await self.representations.get(url_path, url_path[1:])
+            except (StorageUnavailable, StorageBusy) as error:
+                # One file that cannot be read is reported, not the folder's failure.
+                entry["error"] = str(error) or "the file kept changing"
+            else:
+                if representation is None:
+                    continue
+                entry["etag"] = _text(dict(representation.ok_headers).get(b"etag"))
+            files.append(entry)
         await _json(send, 200, files)
 
 
 VERSION_HEX = 12  # the ?v= of a versioned link: 48 bits of the content hash
+
+
+@contextlib.contextmanager
+def storage_failures(url_path: str) -> Iterator[None]:
+    """A write the storage cannot take is answered in JSON, like any refusal: 507 when
+    there is no room, 503 when it is read-only. Nothing is half-written either way."""
+    try:
+        yield
+    except StorageFull as error:
+        raise Refused(507, "storage_full", f"{error}; free space, then retry", url_path) from None
+    except StorageReadOnly as error:
+        raise Refused(503, "storage_read_only", str(error), url_path) from None
+
+
+def _declared_length(value: bytes | None, url_path: str) -> int | None:
+    """Content-Length as a number, refusing what no file could be before ``int()``."""
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > MAX_LENGTH_DIGITS:
+        raise Refused(400, "bad_content_length", "Content-Length is not a byte count", url_path)
+    return int(value)
+
+
+def _malformed(path: str, reason: str) -> Refused:
+    return Refused(400, "malformed_multipart", f"the multipart body cannot be read: {reason}", path)
+
+
+def _incomplete(path: str, when: str) -> Refused:
+    return Refused(
+        400, "incomplete_body", f"the body ended {when}; nothing was stored, send it again", path
+    )
 
 
 def inspect_name_only(url_path: str) -> Problem:

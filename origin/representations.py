@@ -51,6 +51,18 @@ class Representations:
             remember(self._entries, url_path, representation, MAX_ENTRIES)
         return representation
 
+    def publish(self, url_path: str, stat: FileStat, digest: str | None) -> Representation:
+        """The representation of a version just written, from its writer's own stat and
+        digest (never from a fresh stat, which may already see a concurrent upload's
+        file). Kept like any other: it is used only while the path is that version."""
+        policy = self.policies.for_path(url_path)
+        representation = build_representation(
+            url_path, stat, policy, digest if policy.needs_content_hash() else None, time.time()
+        )
+        if representation.cacheable:
+            remember(self._entries, url_path, representation, MAX_ENTRIES)
+        return representation
+
     def versioned(self, url_path: str, current: Representation) -> Representation:
         """The representation of a ``?v=`` link whose hash matches ``current``'s bytes."""
         key = (url_path, current.stat.version)

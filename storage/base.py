@@ -30,6 +30,14 @@ class StorageUnavailable(Exception):
         self.timeout = timeout
 
 
+class StorageFull(Exception):
+    """No room is left for an upload (507): the disk, a quota or a file size limit."""
+
+
+class StorageReadOnly(StorageUnavailable):
+    """The storage takes no writes (a read-only mount, or no permission): reads go on."""
+
+
 class StorageConflict(Exception):
     """The path cannot hold a file: a folder is there, or a file stands where a folder must."""
 

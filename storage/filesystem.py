@@ -17,22 +17,58 @@ import stat as stat_module
 from collections.abc import AsyncGenerator, Hashable
 from pathlib import Path
 
-from storage.base import FileChanged, FileStat, StorageConflict
+from storage.base import FileChanged, FileStat, StorageConflict, StorageUnavailable
 from storage.bounded import remember
 from storage.hash_index import HashIndex
-from storage.spool import HASH_ALGORITHM, HASH_HEX_LENGTH, SpoolWriter
+from storage.spool import HASH_ALGORITHM, HASH_HEX_LENGTH, SpoolWriter, write_errors
 from storage.uploads import UploadArea
 
 # Bodies are read in chunks of this size: large enough that a 16 MB video costs
 # 64 reads, small enough that 32 parallel downloads hold 8 MiB of buffers.
 CHUNK_SIZE = 256 * 1024
-HASH_ATTEMPTS = 3
 # Bounds on per-version memory; past them the oldest entries are forgotten.
 MAX_REMEMBERED = 200_000
 
 
+# What an absent file looks like to stat/open: a 404. Any other error (EACCES,
+# EIO, ESTALE, ...) means the storage is failing, which is a 503, never a 404
+# that a CDN or Meta would remember.
+_ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.EISDIR})
+# Opened non-blocking: a FIFO (or device) swapped in at a served path must never
+# block the event loop in open(); fstat then refuses anything but a regular file.
+_OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK
+
+
 def _version(st: os.stat_result) -> Hashable:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _failing(path: str, error: OSError) -> StorageUnavailable:
+    return StorageUnavailable(f"/{path}: {error.strerror or error}")
+
+
+def _open_regular(full: str, path: str) -> tuple[int, os.stat_result]:
+    """An open descriptor and its fstat, of a regular file only.
+
+    Raises FileChanged when nothing servable is there (absent, or not a regular
+    file: the caller stats again and answers 404), StorageUnavailable when the
+    storage fails.
+    """
+    try:
+        fd = os.open(full, _OPEN_FLAGS)
+    except OSError as error:
+        if error.errno in _ABSENT or error.errno == errno.ENXIO:
+            raise FileChanged(path) from None
+        raise _failing(path, error) from None
+    try:
+        st = os.fstat(fd)
+    except OSError as error:
+        os.close(fd)
+        raise _failing(path, error) from None
+    if not stat_module.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise FileChanged(path)
+    return fd, st
 
 
 class FilesystemStorage:
@@ -53,8 +89,12 @@ class FilesystemStorage:
         full = self._full_path(path)
         try:
             st = os.stat(full)
-        except (OSError, ValueError):
+        except ValueError:  # a NUL in the name: nothing can be there
             return None
+        except OSError as error:
+            if error.errno in _ABSENT:
+                return None
+            raise _failing(path, error) from None
         if not stat_module.S_ISREG(st.st_mode):
             return None
         version = _version(st)
@@ -80,15 +120,7 @@ class FilesystemStorage:
         return not any(segment.startswith(".") for segment in relative.split("/"))
 
     async def open(self, path: str, expected: FileStat) -> FilesystemFile:
-        try:
-            fd = os.open(self._full_path(path), os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            raise FileChanged(path) from None
-        try:
-            st = os.fstat(fd)
-        except OSError:
-            os.close(fd)
-            raise FileChanged(path) from None
+        fd, st = _open_regular(self._full_path(path), path)
         if _version(st) != expected.version:
             os.close(fd)
             raise FileChanged(path)
@@ -117,9 +149,11 @@ class FilesystemStorage:
         return await asyncio.shield(pending)
 
     def _hash_file(self, path: str, expected: FileStat) -> str:
-        with open(self._full_path(path), "rb") as file:
-            if _version(os.fstat(file.fileno())) != expected.version:
-                raise FileChanged(path)
+        fd, st = _open_regular(self._full_path(path), path)
+        if _version(st) != expected.version:
+            os.close(fd)
+            raise FileChanged(path)
+        with open(fd, "rb") as file:
             digest = hashlib.file_digest(file, HASH_ALGORITHM).hexdigest()
             # Written to while we read? Then the digest is of no version at all.
             if _version(os.fstat(file.fileno())) != expected.version:
@@ -129,7 +163,15 @@ class FilesystemStorage:
         return digest
 
     async def ready(self) -> bool:
-        return os.path.isdir(self.root)
+        """Whether the root can really be listed and entered, not merely exists: a root
+        that lost its permissions or its mount answers every GET with a 503."""
+        try:
+            with os.scandir(self.root) as entries:
+                next(entries, None)
+            os.stat(self.root + "/.")
+        except OSError:
+            return False
+        return True
 
     def record_hash(self, version: Hashable, digest: str) -> None:
         """A hash computed while the bytes were written: no need to read them again."""
@@ -140,13 +182,16 @@ class FilesystemStorage:
         target = self._full_path(path)
         if os.path.isdir(target):
             raise StorageConflict(f"/{path} is a folder")
-        return await FilesystemWriter.start(path, self.uploads.new_path(), storage=self)
+        with write_errors(f"/{path}"):
+            local_path = self.uploads.new_path()
+        return await FilesystemWriter.start(path, local_path, storage=self)
 
     async def delete(self, path: str) -> bool:
         if await self.stat(path) is None:
             return False
         try:
-            os.unlink(self._full_path(path))
+            with write_errors(f"/{path}"):
+                os.unlink(self._full_path(path))
         except FileNotFoundError:
             return False
         self._known.pop(path, None)
@@ -203,25 +248,35 @@ class FilesystemWriter(SpoolWriter):
     async def finish(self) -> None:
         """Flush and fsync: the bytes are on disk before anyone can see them."""
         if not self._file.closed:
-            await self._file.flush()
-            await asyncio.to_thread(os.fsync, self._file.fileno())
-            await self._file.close()
+            with write_errors(f"/{self.path}"):
+                await self._file.flush()
+                await asyncio.to_thread(os.fsync, self._file.fileno())
+                await self._file.close()
 
     async def commit(self) -> tuple[FileStat, bool]:
+        """Rename into place; the answer describes the version *this* upload wrote.
+
+        The stat comes from a descriptor held on the uploaded inode across the
+        rename, never from the path afterwards: by then a concurrent upload may
+        have replaced it, and its bytes would be recorded under our digest.
+        """
         await self.finish()
         target = Path(self.storage._full_path(self.path))
+        fd = os.open(self.local_path, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            replaced = await asyncio.to_thread(_place, self.local_path, target)
-        except (NotADirectoryError, FileExistsError, IsADirectoryError) as error:
-            await self.abort()
-            raise StorageConflict(f"/{self.path}: {error.strerror}") from None
-        except BaseException:
-            await self.abort()
-            raise
-        self.storage._known.pop(self.path, None)
-        stat = await self.storage.stat(self.path)
-        if stat is None:
-            raise FileChanged(self.path)
+            try:
+                with write_errors(f"/{self.path}"):
+                    replaced = await asyncio.to_thread(_place, self.local_path, target)
+            except (NotADirectoryError, FileExistsError, IsADirectoryError) as error:
+                await self.abort()
+                raise StorageConflict(f"/{self.path}: {error.strerror}") from None
+            except BaseException:
+                await self.abort()
+                raise
+            st = os.fstat(fd)  # after the rename, which changes ctime
+        finally:
+            os.close(fd)
+        stat = FileStat(size=st.st_size, mtime=st.st_mtime, version=_version(st))
         self.storage.record_hash(stat.version, self.digest)
         return stat, replaced
 
@@ -251,7 +306,13 @@ class FilesystemFile:
         self.stat = stat
 
     async def read(self, start: int, stop: int) -> bytes:
-        """Chunks are bytearrays, which uvicorn and granian take as they take bytes."""
+        """Chunks are bytearrays, which uvicorn and granian take as they take bytes.
+
+        Every read is followed by an fstat: a file rewritten in place (``cp`` over
+        it, ``dd conv=notrunc``) keeps its inode, so only its size, mtime or ctime
+        tell that these bytes may belong to another version. Then the read fails
+        and the server cuts the connection: one whole version, never a mix.
+        """
         size = stop - start
         chunk = _read_cached(self.fd, size, start)
         if chunk is None:
@@ -262,6 +323,8 @@ class FilesystemFile:
             # Truncated under us: fail, so the server cuts the connection
             # instead of leaving the client waiting for bytes that never come.
             raise FileChanged("file shrank while it was being sent")
+        if _version(os.fstat(self.fd)) != self.stat.version:
+            raise FileChanged("file was rewritten while it was being sent")
         return chunk
 
     async def chunks(self, start: int, stop: int) -> AsyncGenerator[bytes, None]:

@@ -5,14 +5,35 @@ made visible (``commit``)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiofiles
 
+from storage.base import StorageFull, StorageReadOnly
+
 HASH_ALGORITHM = "sha256"
 HASH_HEX_LENGTH = 32  # 128 bits, the length of an S3 ETag
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_READ_ONLY = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+@contextlib.contextmanager
+def write_errors(what: str) -> Iterator[None]:
+    """Name the two storage failures an uploader can act on: no room left, or no
+    writes taken. Any other OSError stays what it is."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in _FULL:
+            raise StorageFull(f"no space left to store {what}") from None
+        if error.errno in _READ_ONLY:
+            raise StorageReadOnly(f"storage is read-only: {what} cannot be written") from None
+        raise
 
 
 class SpoolWriter:
@@ -25,7 +46,8 @@ class SpoolWriter:
 
     @classmethod
     async def start(cls, path: str, local_path: Path, **extra):
-        writer = cls(path, local_path, await aiofiles.open(local_path, "wb"))
+        with write_errors(f"/{path}"):
+            writer = cls(path, local_path, await aiofiles.open(local_path, "wb"))
         for name, value in extra.items():
             setattr(writer, name, value)
         return writer
@@ -35,7 +57,8 @@ class SpoolWriter:
         return self._hash.hexdigest()[:HASH_HEX_LENGTH]
 
     async def write(self, data: bytes) -> None:
-        await self._file.write(data)
+        with write_errors(f"/{self.path}"):
+            await self._file.write(data)
         self._hash.update(data)
         self.size += len(data)
 
