@@ -157,6 +157,7 @@ class Api:
             await _json(send, refused.status, refused.body())
             return
         except ClientGone:
+            await _answer_gone(send, url_path)
             return
         self._count(stored=1)
         await _json(send, 200 if result["replaced"] else 201, _public(result))
@@ -194,7 +195,8 @@ class Api:
             await _json(send, refused.status, refused.body())
             return
         except ClientGone:
-            await _abort_all(uploads)  # nobody is left to answer
+            await _abort_all(uploads)
+            await _answer_gone(send, folder)
             return
         except BaseException:
             await _abort_all(uploads)
@@ -455,6 +457,16 @@ def _declared_length(value: bytes | None, url_path: str) -> int | None:
     if not value.isdigit() or len(value) > MAX_LENGTH_DIGITS:
         raise Refused(400, "bad_content_length", "Content-Length is not a byte count", url_path)
     return int(value)
+
+
+async def _answer_gone(send: Send, path: str) -> None:
+    """The body stopped with the connection (a client gone, or a chunked body the
+    server could not read, which granian reports the same way). Answer anyway:
+    a client still there gets a JSON 400, not the server's bare 500 for an app
+    that sent nothing; for one that is gone, the send is dropped."""
+    refused = _incomplete(path, "with the connection")
+    with contextlib.suppress(Exception):
+        await _json(send, refused.status, refused.body())
 
 
 def _malformed(path: str, reason: str) -> Refused:

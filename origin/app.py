@@ -39,7 +39,7 @@ from origin.ranges import ByteRange, Unsatisfiable, parse_range
 from origin.representation import Headers, Representation
 from origin.representations import Representations, StorageBusy
 from origin.signing import verify
-from storage.base import FileChanged, Storage, StorageUnavailable
+from storage.base import FileChanged, OpenFile, Storage, StorageUnavailable
 from storage.filesystem import FilesystemStorage
 
 logger = logging.getLogger("media_origin")
@@ -211,27 +211,64 @@ class MediaOrigin:
         if self.any_signed and not await self.signature_valid(scope, url_path, method, send):
             return
         request_headers = _interesting_headers(scope["headers"])
-        for _ in range(3):
+        try:
             try:
                 representation = await self.representations.get(url_path, path)
                 if representation is None:
                     await _send_canned(send, NOT_FOUND, method)
                     return
-                if representation.policy.versioned_links_immutable:
-                    representation = self.versioned(scope, url_path, representation)
-                await self.respond(representation, path, method, request_headers, receive, send)
-                return
+                await self.respond(
+                    self.versioned(scope, url_path, representation),
+                    path,
+                    method,
+                    request_headers,
+                    receive,
+                    send,
+                )
             except FileChanged:
+                # Replaced between our stat and our open: serve the version that is
+                # there now, pinned by its descriptor, so no writer can win again.
                 self.representations.forget(url_path)
-            except StorageBusy:
-                break
-            except StorageUnavailable as error:
-                # Never a 404 a CDN would keep, never a hang: a 503 (or 504) to retry.
-                logger.warning("storage unavailable for %s: %s", url_path, error)
-                await _send_canned(send, GATEWAY_TIMEOUT if error.timeout else UNAVAILABLE, method)
-                return
-        logger.warning("%s kept changing while being served", url_path)
-        await _send_canned(send, SERVICE_UNAVAILABLE, method)
+                await self.respond_pinned(scope, url_path, path, request_headers, receive, send)
+        except StorageBusy as error:
+            logger.warning("%s kept changing while being served (%s)", url_path, error)
+            await _send_canned(send, SERVICE_UNAVAILABLE, method)
+        except StorageUnavailable as error:
+            # Never a 404 a CDN would keep, never a hang: a 503 (or 504) to retry.
+            logger.warning("storage unavailable for %s: %s", url_path, error)
+            await _send_canned(send, GATEWAY_TIMEOUT if error.timeout else UNAVAILABLE, method)
+
+    async def respond_pinned(
+        self,
+        scope: Scope,
+        url_path: str,
+        path: str,
+        request_headers: dict[bytes, str],
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        opened = await self.storage.open_current(path)
+        if opened is None:
+            await _send_canned(send, NOT_FOUND, scope["method"])
+            return
+        try:
+            try:
+                representation = await self.representations.for_open(url_path, path, opened)
+            except FileChanged as error:  # rewritten in place while we hashed it
+                raise StorageBusy(f"while hashing: {error}") from None
+            await self.respond(
+                self.versioned(scope, url_path, representation),
+                path,
+                scope["method"],
+                request_headers,
+                receive,
+                send,
+                opened,
+            )
+        except FileChanged as error:
+            raise StorageBusy(f"while reading: {error}") from None
+        finally:
+            opened.close()
 
     async def write(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
         """PUT, POST, DELETE: only with the API token."""
@@ -280,6 +317,8 @@ class MediaOrigin:
     def versioned(self, scope: Scope, url_path: str, current: Representation) -> Representation:
         """A ``?v=`` matching the current bytes gets the immutable variant; a stale one,
         the folder's normal policy (never an error)."""
+        if not current.policy.versioned_links_immutable:
+            return current
         query_string = scope["query_string"]
         if b"v=" not in query_string or current.content_hash is None:
             return current
@@ -296,8 +335,13 @@ class MediaOrigin:
         request_headers: dict[bytes, str],
         receive: Receive,
         send: Send,
+        opened: OpenFile | None = None,
     ) -> None:
-        """Preconditions, then Range, then the body (RFC 9110 section 13.2.2)."""
+        """Preconditions, then Range, then the body (RFC 9110 section 13.2.2).
+
+        ``opened`` is the file already open at the representation's version (the
+        pinned path); else it is opened here, and only if a body is sent.
+        """
         etag, last_modified = representation.etag, representation.last_modified
         if request_headers:
             status = evaluate_preconditions(_preconditions(request_headers), etag, last_modified)
@@ -328,29 +372,33 @@ class MediaOrigin:
                 *representation.partial_headers,
             ]
         if size <= self.bodies.max_file:
-            body = await self._small_body(path, representation)
+            body = await self._small_body(path, representation, opened)
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send(
                 {"type": "http.response.body", "body": body[start:stop] if selected else body}
             )
             return
-        opened = await self.storage.open(path, representation.stat)
+        file = opened or await self.storage.open(path, representation.stat)
         try:
             await send({"type": "http.response.start", "status": status, "headers": headers})
-            await _send_body(opened.chunks(start, stop), stop - start, receive, send)
+            await _send_body(file.chunks(start, stop), stop - start, receive, send)
         finally:
-            opened.close()
+            if opened is None:
+                file.close()
 
-    async def _small_body(self, path: str, representation: Representation) -> bytes:
+    async def _small_body(
+        self, path: str, representation: Representation, opened: OpenFile | None
+    ) -> bytes:
         """The whole body of a small file, from memory once it has been read."""
         version = representation.stat.version
         body = self.bodies.get(version)
         if body is None:
-            opened = await self.storage.open(path, representation.stat)
+            file = opened or await self.storage.open(path, representation.stat)
             try:
-                body = bytes(await opened.read(0, representation.stat.size))
+                body = bytes(await file.read(0, representation.stat.size))
             finally:
-                opened.close()
+                if opened is None:
+                    file.close()
             self.bodies.put(version, body)
         return body
 

@@ -93,8 +93,11 @@ class InstrumentedStorage:
     async def open(self, path, expected):
         return await _timed("open", self._storage.open(path, expected))
 
-    async def content_hash(self, path, expected):
-        return await _timed("content_hash", self._storage.content_hash(path, expected))
+    async def open_current(self, path):
+        return await _timed("open", self._storage.open_current(path))
+
+    async def content_hash(self, path, expected, opened=None):
+        return await _timed("content_hash", self._storage.content_hash(path, expected, opened))
 
     async def create(self, path):
         return await _timed("create", self._storage.create(path))

@@ -7,15 +7,15 @@ import time
 
 from origin.policy import PolicyTable
 from origin.representation import Representation, build_representation
-from storage.base import FileChanged, FileStat, Storage
+from storage.base import FileStat, OpenFile, Storage
 from storage.bounded import remember
 
 MAX_ENTRIES = 100_000
-ATTEMPTS = 3
 
 
 class StorageBusy(Exception):
-    """The file kept changing while we tried to describe it."""
+    """The file kept changing while we tried to describe it: rewritten in place
+    even after a descriptor pinned its version."""
 
 
 class Representations:
@@ -26,26 +26,34 @@ class Representations:
         self._versioned: dict[tuple[str, object], Representation] = {}
 
     async def get(self, url_path: str, path: str) -> Representation | None:
-        """The current representation of ``path``, or None if there is no such file."""
-        for _ in range(ATTEMPTS):
-            stat = await self.storage.stat(path)
-            if stat is None:
-                self._entries.pop(url_path, None)
-                return None
-            cached = self._entries.get(url_path)
-            if cached is not None and cached.stat.version == stat.version:
-                return cached
-            try:
-                return await self._build(url_path, path, stat)
-            except FileChanged:
-                continue
-        raise StorageBusy(path)
+        """The current representation of ``path``, or None if there is no such file.
 
-    async def _build(self, url_path: str, path: str, stat: FileStat) -> Representation:
+        Raises FileChanged when the file changed while it was being described;
+        the caller then serves the version it pins with ``for_open``.
+        """
+        stat = await self.storage.stat(path)
+        if stat is None:
+            self._entries.pop(url_path, None)
+            return None
+        cached = self._entries.get(url_path)
+        if cached is not None and cached.stat.version == stat.version:
+            return cached
+        return await self._build(url_path, path, stat)
+
+    async def for_open(self, url_path: str, path: str, opened: OpenFile) -> Representation:
+        """The representation of the version ``opened`` holds (hashed from it if need be)."""
+        cached = self._entries.get(url_path)
+        if cached is not None and cached.stat.version == opened.stat.version:
+            return cached
+        return await self._build(url_path, path, opened.stat, opened)
+
+    async def _build(
+        self, url_path: str, path: str, stat: FileStat, opened: OpenFile | None = None
+    ) -> Representation:
         policy = self.policies.for_path(url_path)
         digest = None
         if policy.needs_content_hash():
-            digest = await self.storage.content_hash(path, stat)
+            digest = await self.storage.content_hash(path, stat, opened)
         representation = build_representation(url_path, stat, policy, digest, time.time())
         if representation.cacheable:
             remember(self._entries, url_path, representation, MAX_ENTRIES)

@@ -89,9 +89,21 @@ class Storage(Protocol):
         """Open exactly the version ``expected``; raise FileChanged otherwise."""
         ...
 
-    async def content_hash(self, path: str, expected: FileStat) -> str:
+    async def open_current(self, path: str) -> OpenFile | None:
+        """Open whatever version is at ``path`` now (None if no file is there).
+
+        The fallback when ``open`` found the file replaced since its stat: what is
+        read is pinned to the version opened, so a reader never loses a race
+        against a writer, however often the path is replaced.
+        """
+        ...
+
+    async def content_hash(
+        self, path: str, expected: FileStat, opened: OpenFile | None = None
+    ) -> str:
         """Hex digest of the bytes of version ``expected`` (raise FileChanged if
-        the file is no longer that version). Computed once per version."""
+        the file is no longer that version). Computed once per version; from
+        ``opened`` when given (a version ``open_current`` pinned)."""
         ...
 
     async def create(self, path: str) -> Writer:

@@ -43,6 +43,20 @@ def _version(st: os.stat_result) -> Hashable:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+def _rewritten(st: os.stat_result, version: Hashable) -> bool:
+    """Whether an open file's bytes may no longer be those of ``version``.
+
+    Every write changes the size or the mtime. ctime is no witness here: being
+    replaced by a rename or deleted changes it too, with the bytes untouched,
+    and a rename updates the moved file's ctime just *after* its new name is
+    visible, so a reader can open it a moment before. The version keys caches
+    (where a spurious miss costs a re-hash); this decides whether to cut a
+    download, where a spurious cut would fail a reader for nothing.
+    """
+    _, _, size, mtime_ns, _ = version  # type: ignore[misc]
+    return st.st_size != size or st.st_mtime_ns != mtime_ns
+
+
 def _failing(path: str, error: OSError) -> StorageUnavailable:
     return StorageUnavailable(f"/{path}: {error.strerror or error}")
 
@@ -126,7 +140,21 @@ class FilesystemStorage:
             raise FileChanged(path)
         return FilesystemFile(fd, expected)
 
-    async def content_hash(self, path: str, expected: FileStat) -> str:
+    async def open_current(self, path: str) -> FilesystemFile | None:
+        full = self._full_path(path)
+        try:
+            fd, st = _open_regular(full, path)
+        except FileChanged:
+            return None
+        if not self._inside_root(full):
+            os.close(fd)
+            return None
+        stat = FileStat(size=st.st_size, mtime=st.st_mtime, version=_version(st))
+        return FilesystemFile(fd, stat)
+
+    async def content_hash(
+        self, path: str, expected: FileStat, opened: FilesystemFile | None = None
+    ) -> str:
         known = self._hashes.get(expected.version)
         if known is not None:
             return known
@@ -135,28 +163,45 @@ class FilesystemStorage:
             remember(self._hashes, expected.version, known, MAX_REMEMBERED)
             return known
         pending = self._hashing.get(expected.version)
-        if pending is None:
-            # One computation per version, however many requests wait for it.
-            loop = asyncio.get_running_loop()
-            pending = loop.run_in_executor(None, self._hash_file, path, expected)
-            self._hashing[expected.version] = pending
+        if pending is not None:
             try:
-                digest = await asyncio.shield(pending)
-            finally:
-                del self._hashing[expected.version]
-            remember(self._hashes, expected.version, digest, MAX_REMEMBERED)
-            return digest
-        return await asyncio.shield(pending)
+                return await asyncio.shield(pending)
+            except FileChanged:
+                if opened is None:
+                    raise
+                # That computation read the path, which has moved on; this caller
+                # holds the version open and can hash it from its descriptor.
+        return await self._compute_hash(path, expected, opened)
 
-    def _hash_file(self, path: str, expected: FileStat) -> str:
-        fd, st = _open_regular(self._full_path(path), path)
-        if _version(st) != expected.version:
-            os.close(fd)
-            raise FileChanged(path)
+    async def _compute_hash(
+        self, path: str, expected: FileStat, opened: FilesystemFile | None
+    ) -> str:
+        """One computation per version, however many requests wait for it."""
+        loop = asyncio.get_running_loop()
+        fd = opened.fd if opened is not None else None
+        pending = loop.run_in_executor(None, self._hash_file, path, expected, fd)
+        self._hashing[expected.version] = pending
+        try:
+            digest = await asyncio.shield(pending)
+        finally:
+            if self._hashing.get(expected.version) is pending:
+                del self._hashing[expected.version]
+        remember(self._hashes, expected.version, digest, MAX_REMEMBERED)
+        return digest
+
+    def _hash_file(self, path: str, expected: FileStat, pinned: int | None = None) -> str:
+        if pinned is not None:
+            fd = os.dup(pinned)  # its own descriptor: the caller's stays open
+            os.lseek(fd, 0, os.SEEK_SET)
+        else:
+            fd, st = _open_regular(self._full_path(path), path)
+            if _version(st) != expected.version:
+                os.close(fd)
+                raise FileChanged(path)
         with open(fd, "rb") as file:
             digest = hashlib.file_digest(file, HASH_ALGORITHM).hexdigest()
             # Written to while we read? Then the digest is of no version at all.
-            if _version(os.fstat(file.fileno())) != expected.version:
+            if _rewritten(os.fstat(file.fileno()), expected.version):
                 raise FileChanged(path)
         digest = digest[:HASH_HEX_LENGTH]
         self.index.put(expected.version, digest)
@@ -323,7 +368,7 @@ class FilesystemFile:
             # Truncated under us: fail, so the server cuts the connection
             # instead of leaving the client waiting for bytes that never come.
             raise FileChanged("file shrank while it was being sent")
-        if _version(os.fstat(self.fd)) != self.stat.version:
+        if _rewritten(os.fstat(self.fd), self.stat.version):
             raise FileChanged("file was rewritten while it was being sent")
         return chunk
 
