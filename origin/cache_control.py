@@ -27,8 +27,30 @@ OPTIONAL_FIELD_LIST = frozenset({"no-cache", "private"})
 KNOWN = SECONDS_ARGUMENT | NO_ARGUMENT | OPTIONAL_FIELD_LIST
 
 
+# RFC 9111 section 1.2.2: a delta-seconds too large to represent is taken as 2**31.
+# Ten significant digits hold every value up to it, so longer runs of digits (a
+# hostile server's max-age of thousands of digits) are never handed to int().
+DELTA_SECONDS_CAP = 2**31
+_DELTA_SECONDS_DIGITS = len(str(DELTA_SECONDS_CAP))
+
+
 class CacheControlError(ValueError):
     pass
+
+
+def delta_seconds(argument: str | None) -> int | None:
+    """A directive's seconds (max-age=60, or the quoted "60" recipients accept), capped
+    at DELTA_SECONDS_CAP as RFC 9111 says; None if the argument is not a number."""
+    if argument is None:
+        return None
+    if len(argument) >= 2 and argument[0] == argument[-1] == '"':
+        argument = argument[1:-1]
+    if not _SECONDS.fullmatch(argument):
+        return None
+    significant = argument.lstrip("0") or "0"
+    if len(significant) > _DELTA_SECONDS_DIGITS:
+        return DELTA_SECONDS_CAP
+    return min(int(significant), DELTA_SECONDS_CAP)
 
 
 def parse_cache_control(value: str, known_only: bool = True) -> dict[str, str | None]:

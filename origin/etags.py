@@ -28,14 +28,33 @@ class ETag(NamedTuple):
 
 ANY = "*"
 
+# A list longer than this is malformed, and so ignored by If-None-Match and failed by
+# If-Match, as any malformed list is: it holds over a hundred of our 34-character tags,
+# far more than a client or CDN revalidating one link sends, and refusing it at once
+# keeps a header of megabytes from being scanned (or remembered) at all.
+MAX_ETAG_LIST_CHARS = 4096
+# Only values this short are memoised: one or two tags, what revalidations repeat.
+# Parsed, a value can be many times its own size (a tuple per tag), so this bounds
+# the memo's worst case to ETAG_MEMO_ENTRIES x (64 tags): measured, about 20 MB.
+MEMOISED_ETAG_LIST_CHARS = 128
+ETAG_MEMO_ENTRIES = 4096
 
-@lru_cache(maxsize=4096)
+
 def parse_etag_list(value: str) -> tuple[ETag, ...] | str | None:
     """The tags of an If-Match / If-None-Match value, ``ANY`` for ``*``, or None if malformed.
 
     Entity tags may contain commas, so the list is read tag by tag, not split.
-    Memoised: revalidating clients send the same few values again and again.
+    Memoised for short values only: revalidating clients send the same few values
+    again and again, and a client inventing long ones must not fill memory.
     """
+    if len(value) > MAX_ETAG_LIST_CHARS:
+        return None  # refused before any work, and never remembered
+    if len(value) <= MEMOISED_ETAG_LIST_CHARS:
+        return _memoised_parse_etag_list(value)
+    return _parse_etag_list(value)
+
+
+def _parse_etag_list(value: str) -> tuple[ETag, ...] | str | None:
     value = value.strip()
     if value == ANY:
         return ANY
@@ -49,6 +68,9 @@ def parse_etag_list(value: str) -> tuple[ETag, ...] | str | None:
         tags.append(ETag(quoted if quoted is not None else bare, weak is not None))
         position = match.end()
     return tuple(tags) or None
+
+
+_memoised_parse_etag_list = lru_cache(maxsize=ETAG_MEMO_ENTRIES)(_parse_etag_list)
 
 
 def strong_match(tags: tuple[ETag, ...], current: ETag | None) -> bool:

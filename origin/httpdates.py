@@ -12,7 +12,14 @@ def format_http_date(seconds: float) -> str:
     return formatdate(int(seconds), usegmt=True)
 
 
-@lru_cache(maxsize=4096)
+# The longest of the three forms, RFC 850's "Wednesday, 09-Nov-94 08:49:37 GMT", is 33
+# characters; this leaves room for the spaces a sender may add. Anything longer is
+# not an HTTP-date, is refused before it is parsed, and is never remembered, so the
+# memo holds at most DATE_MEMO_ENTRIES short strings (a couple of megabytes at most).
+MAX_HTTP_DATE_CHARS = 64
+DATE_MEMO_ENTRIES = 4096
+
+
 def parse_http_date(value: str) -> int | None:
     """Whole seconds since the epoch, or None for anything that is not one HTTP-date.
 
@@ -21,6 +28,13 @@ def parse_http_date(value: str) -> int | None:
     invalid, and an invalid date must be ignored by the caller, never an error.
     Memoised: clients send the Last-Modified they were given, a few values.
     """
+    if len(value) > MAX_HTTP_DATE_CHARS:
+        return None
+    return _memoised_parse_http_date(value)
+
+
+@lru_cache(maxsize=DATE_MEMO_ENTRIES)
+def _memoised_parse_http_date(value: str) -> int | None:
     if value.count(",") > 1:
         return None
     try:

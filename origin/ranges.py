@@ -9,6 +9,12 @@ Decisions, documented in the README:
   multipart/byteranges body is ever produced.
 * More than ``MAX_RANGES`` ranges are ignored outright: overlapping range
   lists are a known denial of service (CVE-2011-3192, CVE-2025-62727).
+* A position of more than ``MAX_POSITION_DIGITS`` significant digits is beyond
+  any representation, and is read as ``BEYOND`` without converting its digits
+  (int() refuses strings of over 4,300 digits, and is quadratic below that):
+  such a first-pos is unsatisfiable (a 416 when no other range is), such a
+  last-pos means "to the end", such a suffix-length means "all of it", exactly
+  as RFC 9110 section 14.1.2 says for any value past the length.
 """
 
 from __future__ import annotations
@@ -17,6 +23,10 @@ import re
 from typing import NamedTuple
 
 MAX_RANGES = 100
+# 10**18 bytes is an exabyte: no stored file comes near it, and every position
+# with at most this many digits converts to an int in a few dozen nanoseconds.
+MAX_POSITION_DIGITS = 18
+BEYOND = 10**MAX_POSITION_DIGITS  # larger than any position of MAX_POSITION_DIGITS digits
 
 _RANGE_SPEC = re.compile(r"[ \t]*(?:([0-9]+)-([0-9]*)|-([0-9]+))[ \t]*")
 
@@ -45,12 +55,13 @@ class Unsatisfiable(NamedTuple):
 def parse_range(header: str, length: int) -> ByteRange | Unsatisfiable | None:
     """What to send for ``Range: header`` on a representation of ``length`` bytes.
 
-    None means "ignore the header and send the whole representation".
+    None means "ignore the header and send the whole representation". ``length``
+    is a real size, below ``BEYOND``.
     """
     unit, equals, spec_list = header.partition("=")
     if not equals or unit.strip().lower() != "bytes":
         return None
-    specs = spec_list.split(",")
+    specs = spec_list.split(",", MAX_RANGES)  # never a list of a million empty elements
     if len(specs) > MAX_RANGES:
         return None
     satisfiable: list[ByteRange] = []
@@ -64,7 +75,7 @@ def parse_range(header: str, length: int) -> ByteRange | Unsatisfiable | None:
         seen_any = True
         first, last, suffix = match.groups()
         if suffix is not None:
-            suffix_length = int(suffix)
+            suffix_length = _position(suffix)
             if suffix_length > 0 and length > 0:
                 satisfiable.append(ByteRange(max(length - suffix_length, 0), length))
             elif suffix_length > 0:
@@ -72,10 +83,10 @@ def parse_range(header: str, length: int) -> ByteRange | Unsatisfiable | None:
                 # has no bytes to send: the whole (empty) 200 answers it.
                 return None
             continue
-        start = int(first)
-        stop = int(last) + 1 if last else length
-        if last and stop <= start:
+        if last and _less(last, first):
             return None  # an inverted range makes the whole header invalid
+        start = _position(first)
+        stop = _position(last) + 1 if last else length
         if start < length:
             satisfiable.append(ByteRange(start, min(stop, length)))
     if not seen_any:
@@ -84,6 +95,22 @@ def parse_range(header: str, length: int) -> ByteRange | Unsatisfiable | None:
         return Unsatisfiable(length)
     merged = _merge(satisfiable)
     return merged[0] if len(merged) == 1 else None
+
+
+def _significant(digits: str) -> str:
+    return digits.lstrip("0") or "0"
+
+
+def _position(digits: str) -> int:
+    """The value of ASCII ``digits``, or BEYOND if it has too many significant digits."""
+    significant = _significant(digits)
+    return BEYOND if len(significant) > MAX_POSITION_DIGITS else int(significant)
+
+
+def _less(left: str, right: str) -> bool:
+    """``int(left) < int(right)`` for ASCII digit strings of any length, without int()."""
+    left, right = _significant(left), _significant(right)
+    return (len(left), left) < (len(right), right)
 
 
 def _merge(ranges: list[ByteRange]) -> list[ByteRange]:

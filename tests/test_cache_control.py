@@ -1,6 +1,15 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from origin.cache_control import CacheControlError, check_response_policy, parse_cache_control
+from origin.cache_control import (
+    DELTA_SECONDS_CAP,
+    KNOWN,
+    CacheControlError,
+    check_response_policy,
+    delta_seconds,
+    parse_cache_control,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +64,62 @@ def test_contradictions(value, message):
 
 def test_no_cache_with_no_store_is_allowed():
     check_response_policy(parse_cache_control("no-cache, no-store"))
+
+
+# Arbitrary text, non-ASCII and control characters included, of any length up to
+# about 300,000 characters (a head and a repeated unit: hypothesis draws short
+# strings), and directive-like text.
+short_text = st.one_of(
+    st.text(max_size=60),
+    st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=60),
+    st.text(alphabet='max-age=0123456789, "\\no-cache', max_size=60),
+)
+long_text = st.builds(
+    lambda head, unit, times: head + unit * times, short_text, short_text, st.integers(0, 5_000)
+)
+
+
+@given(value=long_text, known_only=st.booleans())
+def test_any_value_parses_or_raises_only_cache_control_error(value, known_only):
+    try:
+        directives = parse_cache_control(value, known_only=known_only)
+    except CacheControlError:
+        return
+    assert all(name == name.lower() for name in directives)
+    if known_only:
+        assert set(directives) <= KNOWN
+
+
+def test_a_long_run_of_digits_is_seconds_without_converting_them():
+    """Strict parsing checks the digits' form; it never needs their value."""
+    assert parse_cache_control("max-age=" + "9" * 5_000) == {"max-age": "9" * 5_000}
+
+
+@pytest.mark.parametrize(
+    ("argument", "expected"),
+    [
+        ("60", 60),
+        ('"60"', 60),  # the quoted form, which recipients accept (RFC 9111 section 5.2)
+        ("0", 0),
+        ("007", 7),
+        (str(2**31 - 1), 2**31 - 1),
+        (str(2**31), 2**31),
+        (str(2**31 + 1), 2**31),  # too large: 2**31 (RFC 9111 section 1.2.2)
+        ("9" * 5_000, 2**31),  # never handed to int(), which refuses 4,300 digits
+        ("0" * 5_000 + "5", 5),
+        (None, None),
+        ("", None),
+        ('"', None),
+        ("-1", None),
+        ("1h", None),
+        ("\u0661", None),  # an Arabic-Indic one is no ASCII digit
+    ],
+)
+def test_delta_seconds(argument, expected):
+    assert delta_seconds(argument) == expected
+
+
+@given(argument=st.one_of(st.none(), long_text))
+def test_delta_seconds_of_anything(argument):
+    seconds = delta_seconds(argument)
+    assert seconds is None or 0 <= seconds <= DELTA_SECONDS_CAP

@@ -6,7 +6,12 @@ from hypothesis import strategies as st
 
 from origin.conditional import Preconditions, evaluate_preconditions, if_range_allows
 from origin.etags import ETag
-from origin.httpdates import format_http_date
+from origin.httpdates import (
+    MAX_HTTP_DATE_CHARS,
+    _memoised_parse_http_date,
+    format_http_date,
+    parse_http_date,
+)
 
 LM = 1_700_000_000
 LM_DATE = format_http_date(LM)
@@ -112,3 +117,79 @@ def test_if_modified_since_by_date(last_modified, since):
         Preconditions(if_modified_since=format_http_date(since)), None, last_modified
     )
     assert result == (304 if last_modified <= since else None)
+
+
+# Arbitrary text, non-ASCII and control characters included, of any length up to
+# about 300,000 characters (a head and a repeated unit: hypothesis draws short strings).
+short_text = st.one_of(
+    st.text(max_size=60),
+    st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=60),
+    st.sampled_from([LM_DATE, '"v1"', 'W/"v1"', "*", ", "]),
+)
+long_text = st.builds(
+    lambda head, unit, times: head + unit * times, short_text, short_text, st.integers(0, 5_000)
+)
+long_header = st.one_of(st.none(), long_text)
+
+
+@given(if_match=long_header, ius=long_header, inm=long_header, ims=long_header)
+def test_long_values_never_fail_and_answer_only_304_or_412(if_match, ius, inm, ims):
+    result = evaluate_preconditions(Preconditions(if_match, ius, inm, ims), TAG, LM)
+    assert result in (None, 304, 412)
+    if if_match is None and ius is None:
+        assert result != 412
+    if inm is None and ims is None:
+        assert result != 304
+
+
+@given(value=long_text)
+def test_long_if_range_values_never_fail(value):
+    assert if_range_allows(value, TAG, LM) in (True, False)
+
+
+def date_memo_calls() -> int:
+    info = _memoised_parse_http_date.cache_info()
+    return info.hits + info.misses
+
+
+@given(value=long_text)
+def test_any_date_value_parses_or_is_ignored_and_long_ones_are_never_memoised(value):
+    calls = date_memo_calls()
+    parsed = parse_http_date(value)
+    assert parsed is None or isinstance(parsed, int)
+    assert date_memo_calls() == calls + (len(value) <= MAX_HTTP_DATE_CHARS)
+    if len(value) > MAX_HTTP_DATE_CHARS:
+        assert parsed is None
+
+
+@given(seconds=st.integers(0, 253402300799))  # to the end of the year 9999
+def test_every_date_we_send_is_short_enough_to_be_read_back(seconds):
+    assert parse_http_date(format_http_date(seconds)) == seconds
+
+
+@pytest.mark.parametrize(
+    ("preconditions", "expected"),
+    [
+        # An over-long list is malformed: If-Match fails, If-None-Match is ignored.
+        (Preconditions(if_match='"v1", ' + '"x", ' * 1_000), 412),
+        (Preconditions(if_none_match='"v1", ' + '"x", ' * 1_000), None),
+        (Preconditions(if_none_match='"v1", ' + '"x", ' * 1_000, if_modified_since=LM_DATE), None),
+        # An over-long date is no date: ignored.
+        (Preconditions(if_modified_since=LM_DATE + " " * 2_000_000), None),
+        (Preconditions(if_unmodified_since=BEFORE + " " * 2_000_000), None),
+    ],
+)
+def test_over_long_values(preconditions, expected):
+    assert evaluate_preconditions(preconditions, TAG, LM) == expected
+
+
+def test_distinct_long_dates_leave_the_memo_as_it_was():
+    before = _memoised_parse_http_date.cache_info()
+    for number in range(100):
+        assert parse_http_date(f"{LM_DATE}{' ' * number}{'x' * 2_000_000}") is None
+    after = _memoised_parse_http_date.cache_info()
+    assert (after.hits, after.misses, after.currsize) == (
+        before.hits,
+        before.misses,
+        before.currsize,
+    )

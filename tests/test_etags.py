@@ -2,7 +2,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from origin.etags import ANY, ETag, parse_etag_list, strong_match, weak_match
+from origin.etags import (
+    ANY,
+    MAX_ETAG_LIST_CHARS,
+    MEMOISED_ETAG_LIST_CHARS,
+    ETag,
+    _memoised_parse_etag_list,
+    parse_etag_list,
+    strong_match,
+    weak_match,
+)
 
 
 @pytest.mark.parametrize(
@@ -49,3 +58,57 @@ opaque = st.text(alphabet=st.characters(min_codepoint=0x23, max_codepoint=0x7E),
 def test_header_round_trip(tags):
     etags = [ETag(text, weak) for text, weak in tags]
     assert list(parse_etag_list(", ".join(tag.to_header() for tag in etags))) == etags
+
+
+# Arbitrary text, non-ASCII and control characters included, of any length up to
+# about half a million characters: hypothesis draws short strings, so long ones are
+# built as a head and a repeated unit. Header values arrive decoded as latin-1,
+# hence the second alphabet.
+short_text = st.one_of(
+    st.text(max_size=60), st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=60)
+)
+long_text = st.builds(
+    lambda head, unit, times: head + unit * times, short_text, short_text, st.integers(0, 5_000)
+)
+
+
+def memo_calls() -> int:
+    info = _memoised_parse_etag_list.cache_info()
+    return info.hits + info.misses
+
+
+@given(
+    value=st.one_of(
+        long_text, st.builds(lambda tag, n: ", ".join([tag] * n), opaque, st.integers(1, 500))
+    )
+)
+def test_any_value_parses_or_is_malformed_and_only_short_ones_are_memoised(value):
+    calls = memo_calls()
+    parsed = parse_etag_list(value)
+    assert parsed is None or parsed == ANY or all(isinstance(tag, ETag) for tag in parsed)
+    assert memo_calls() == calls + (len(value) <= MEMOISED_ETAG_LIST_CHARS)
+    if len(value) > MAX_ETAG_LIST_CHARS:
+        assert parsed is None
+
+
+def test_an_over_long_list_is_malformed_though_each_tag_is_well_formed():
+    tag = '"' + "a" * 32 + '"'
+    fits = ", ".join([tag] * (MAX_ETAG_LIST_CHARS // (len(tag) + 2)))
+    assert len(parse_etag_list(fits)) == MAX_ETAG_LIST_CHARS // (len(tag) + 2)
+    assert parse_etag_list(fits + ", " + tag) is None
+    assert ETag.parse('"' + "a" * MAX_ETAG_LIST_CHARS + '"') is None
+
+
+def test_distinct_long_values_leave_the_memo_as_it_was():
+    before = _memoised_parse_etag_list.cache_info()
+    for number in range(100):
+        assert parse_etag_list(f'"{number}{"x" * 2_000_000}"') is None  # 2 MB: refused
+        assert parse_etag_list(f'"{number}{"x" * 1_000}"') == (
+            ETag(f"{number}{'x' * 1_000}", False),
+        )
+    after = _memoised_parse_etag_list.cache_info()
+    assert (after.hits, after.misses, after.currsize) == (
+        before.hits,
+        before.misses,
+        before.currsize,
+    )

@@ -1,5 +1,9 @@
 """Range header parsing (RFC 9110 section 14.1), as a table and as properties."""
 
+import contextlib
+import sys
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -117,3 +121,102 @@ def test_merged_range_covers_exactly_the_requested_bytes(length, specs):
     else:
         assert result is None  # disjoint: the whole representation
         assert wanted != set(range(min(wanted), max(wanted) + 1))
+
+
+# Numbers of any length: int() refuses strings of over 4,300 digits, and the parser
+# must never need to convert one.
+HUGE = "9" * 5_000
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (f"bytes={HUGE}-", Unsatisfiable(100)),  # first-pos past the end: 416
+        (f"bytes={HUGE}-{HUGE}", Unsatisfiable(100)),
+        (f"bytes={HUGE}-{HUGE}9", Unsatisfiable(100)),
+        (f"bytes=0-{HUGE}", ByteRange(0, 100)),  # last-pos past the end: to the end
+        (f"bytes=-{HUGE}", ByteRange(0, 100)),  # suffix longer than the file: all of it
+        (f"bytes={HUGE}-,0-1", ByteRange(0, 2)),  # the satisfiable one is served
+        (f"bytes={HUGE}9-{HUGE}", None),  # inverted, however long: invalid, ignored
+        (f"bytes=5-{'0' * 5_000}4", None),  # leading zeros do not make a number large
+        (f"bytes={'0' * 5_000}5-{'0' * 5_000}9", ByteRange(5, 10)),
+        (f"bytes=-{'0' * 5_000}", Unsatisfiable(100)),
+        (f"bytes={'9' * 18}-", Unsatisfiable(100)),  # the largest value converted
+        (f"bytes=1{'0' * 18}-", Unsatisfiable(100)),  # the smallest one past the bound
+        ("bytes=" + "," * 1_000_000, None),  # a million empty elements: too many
+    ],
+)
+def test_over_long_numbers(header, expected):
+    assert parse_range(header, 100) == expected
+
+
+@contextlib.contextmanager
+def any_int_digits() -> Iterator[None]:
+    """The oracle converts numbers of any length; the parser must not need to."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+digit_text = st.text(alphabet="0123456789", min_size=1, max_size=12)
+# Digit strings up to ~36,000 digits, leading zeros included.
+long_digits = st.builds(
+    lambda zeros, head, unit, times: "0" * zeros + head + unit * times,
+    st.integers(0, 3),
+    digit_text,
+    digit_text,
+    st.sampled_from([0, 1, 2, 400, 3_000]),
+)
+
+
+@given(length=lengths, first=long_digits, last=long_digits)
+def test_numbers_of_any_length_are_read_as_their_value(length, first, last):
+    result = parse_range(f"bytes={first}-{last}", length)
+    with any_int_digits():
+        first_value, last_value = int(first), int(last)
+    if last_value < first_value:
+        assert result is None
+    elif first_value >= length:
+        assert result == Unsatisfiable(length)
+    else:
+        assert result == ByteRange(first_value, min(last_value + 1, length))
+
+
+@given(length=lengths, suffix=long_digits)
+def test_suffixes_of_any_length(length, suffix):
+    result = parse_range(f"bytes=-{suffix}", length)
+    with any_int_digits():
+        suffix_value = int(suffix)
+    if suffix_value == 0:
+        assert result == Unsatisfiable(length)
+    elif length == 0:
+        assert result is None
+    else:
+        assert result == ByteRange(max(length - suffix_value, 0), length)
+
+
+# Arbitrary text, non-ASCII and control characters included, up to ~300,000
+# characters, and range-like text of any length.
+short_text = st.one_of(
+    st.text(max_size=60), st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=60)
+)
+rangeish = st.text(alphabet="0123456789-=, \tbytes", max_size=60)
+long_text = st.builds(
+    lambda head, unit, times: head + unit * times,
+    st.one_of(short_text, rangeish, st.just("bytes=")),
+    st.one_of(short_text, rangeish),
+    st.integers(0, 5_000),
+)
+
+
+@given(header=long_text, length=lengths)
+def test_any_long_header_gives_a_sane_answer(header, length):
+    result = parse_range(header, length)
+    assert (
+        result is None
+        or isinstance(result, Unsatisfiable)
+        or (0 <= result.start < result.stop <= length)
+    )
