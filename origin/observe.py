@@ -17,10 +17,24 @@ from starlette.types import Receive, Scope, Send
 from origin import metrics
 from origin.config import LogConfig
 from origin.meta_fetcher import META_NETWORKS, looks_like_meta
+from origin.paths import MAX_PATH_BYTES, MEMOISED_PATH_CHARS
 from origin.policy import PolicyTable
 from storage.bounded import remember
 
 TABLE_LIMIT = 10_000  # distinct paths, addresses, label sets remembered
+# The tables are bounded in count, and their keys in length too: a key longer than
+# these is looked up afresh each time, never remembered. 10,000 paths of at most
+# MEMOISED_PATH_CHARS (the paths' memo bound) are a few MB; unbounded, 10,000 paths
+# of 60 KB would be 600 MB.
+REMEMBERED_PATH_CHARS = MEMOISED_PATH_CHARS
+# The longest textual IP address, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", is
+# 45 characters; this leaves room for an IPv6 zone. A longer X-Forwarded-For hop is
+# no address: never trusted, never a Meta network, never remembered.
+MAX_ADDRESS_CHARS = 64
+# The methods counted under their own name; any other is counted as "other", so a
+# client inventing methods cannot add series to the metrics without end (the
+# prometheus client keeps every label set it is given for the life of the process).
+COUNTED_METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"})
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _SECRET_VALUES = re.compile(r"(^|&)(sig|token)=[^&]*")
 
@@ -109,6 +123,8 @@ class Observer:
         return hops[0] if hops else peer
 
     def _trusted(self, address: str) -> bool:
+        if len(address) > MAX_ADDRESS_CHARS:
+            return False
         known = self._trusted_addresses.get(address)
         if known is None:
             try:
@@ -122,6 +138,8 @@ class Observer:
     def _looks_like_meta(self, user_agent: str, client: str | None) -> bool:
         if looks_like_meta(user_agent, None, ()):
             return True
+        if client is not None and len(client) > MAX_ADDRESS_CHARS:
+            return False
         known = self._meta_addresses.get(client)
         if known is None:
             known = looks_like_meta("", client, self.meta_networks)
@@ -131,12 +149,21 @@ class Observer:
     def _folder(self, path: str) -> str:
         folder = self._folders.get(path)
         if folder is None:
-            folder = self.policies.for_path(path).folder if path.startswith("/") else "-"
-            remember(self._folders, path, folder, TABLE_LIMIT)
+            if not path.startswith("/"):
+                folder = "-"
+            else:
+                # A path past MAX_PATH_BYTES names no stored file; its first
+                # MAX_PATH_BYTES characters hold every folder a policy can name, and
+                # looking up those alone keeps a 60 KB path from costing a scan per segment.
+                folder = self.policies.for_path(path[:MAX_PATH_BYTES]).folder
+            if len(path) <= REMEMBERED_PATH_CHARS:
+                remember(self._folders, path, folder, TABLE_LIMIT)
         return folder
 
     def _metrics(self, method: str, status: int, folder: str) -> tuple:
         """The labelled children of one (method, status, folder), looked up once."""
+        if method not in COUNTED_METHODS:
+            method = "other"
         key = (method, status, folder)
         series = self._series.get(key)
         if series is None:
@@ -215,19 +242,28 @@ def _now() -> str:
     return f"{_clock[1]}.{int((now - second) * 1000):03d}+00:00"
 
 
+# 1 MiB: 256 ordinary lines are about 100 KB, so this flushes only for a run of
+# oversized ones.
+PENDING_CHARS = 1 << 20
+
+
 class LineBatcher:
     """Log lines written in batches: one write per 256 lines, or half a second
     after the first waiting line, whichever comes first. A write per request
-    costs more than the request when stdout is a pipe to a supervisor."""
+    costs more than the request when stdout is a pipe to a supervisor. Also at
+    PENDING_CHARS waiting: lines carry request-controlled values (paths, user
+    agents: megabytes under some servers), and 256 of those must not wait in memory."""
 
     def __init__(self, stream: TextIO, lines: int = 256, delay: float = 0.5) -> None:
         self.stream, self.lines, self.delay = stream, lines, delay
         self.pending: list[str] = []
+        self.pending_chars = 0
         self.timer: asyncio.TimerHandle | None = None
 
     def write(self, line: str) -> None:
         self.pending.append(line)
-        if len(self.pending) >= self.lines:
+        self.pending_chars += len(line)
+        if len(self.pending) >= self.lines or self.pending_chars >= PENDING_CHARS:
             self.flush()
         elif self.timer is None:
             try:
@@ -243,3 +279,4 @@ class LineBatcher:
             self.stream.write("".join(self.pending))
             self.stream.flush()
             self.pending.clear()
+        self.pending_chars = 0
