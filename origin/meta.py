@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from origin.cache_control import CacheControlError, parse_cache_control
+from origin.cache_control import CacheControlError, delta_seconds, parse_cache_control
 from origin.inspection import ERROR, INFO, WARNING, Problem, check_size
 from origin.sniff import HTML, base_type, same_kind
 from origin.whatsapp import RULES, MediaRule
@@ -91,7 +91,7 @@ def meta_caching(headers: Mapping[str, str]) -> tuple[MetaView, list[Problem]]:
             True, None, True, "cached, and replaced when Last-Modified changes (no-cache)"
         )
     elif "max-age" in directives:
-        seconds = int(directives["max-age"] or 0)
+        seconds = delta_seconds(directives["max-age"]) or 0
         view = MetaView(True, seconds, False, f"cached for {seconds} s (max-age)")
     elif cache_control is None and last_modified is None:
         view = MetaView(None, None, False, "cached by Meta's undisclosed logic (ETag alone)")
@@ -179,7 +179,7 @@ def check_response(status: int, headers: Mapping[str, str], sniffed: str | None)
 
 def _length_problems(headers: Mapping[str, str], rule: MediaRule | None) -> list[Problem]:
     length = headers.get("content-length")
-    if length is None or not length.isdigit():
+    if length is None or not (length.isascii() and length.isdigit() and len(length) <= 18):
         return [
             Problem(
                 "no_content_length",

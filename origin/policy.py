@@ -4,6 +4,7 @@ which folder's policy applies to a path (the most specific one)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Literal
 
 ETagMode = Literal["strong", "weak", "off"]
@@ -49,15 +50,20 @@ class PolicyTable:
 
         ``path`` is a URL path of a file such as ``/campaigns/2026/promo.jpg``;
         the folders tried are ``/campaigns/2026``, ``/campaigns``, then ``/``.
+        Only prefixes as long as the longest configured folder are tried, so a
+        hostile path of thousands of segments costs no more than a short one.
         """
-        folder = path
-        while True:
-            folder = folder[: folder.rfind("/")]
-            policy = self.by_folder.get(folder or "/")
+        end = path.rfind("/", 0, self.longest_folder + 1)
+        while end > 0:
+            policy = self.by_folder.get(path[:end])
             if policy is not None:
                 return policy
-            if not folder:
-                return self.by_folder["/"]
+            end = path.rfind("/", 0, end)
+        return self.by_folder["/"]
+
+    @cached_property
+    def longest_folder(self) -> int:
+        return max(len(folder) for folder in self.by_folder)
 
 
 def normalise_folder(folder: str) -> str:

@@ -76,3 +76,17 @@ JPEG = {"content-type": "image/jpeg", "content-length": "100"}
 )
 def test_check_response(status, headers, sniffed, codes):
     assert {p.code for p in check_response(status, headers, sniffed)} == codes
+
+
+@pytest.mark.parametrize(
+    "cache_control", ["max-age=abc", 'max-age="60"', "max-age=" + "9" * 5_000, "max-age=²"]
+)
+def test_a_hostile_max_age_is_read_never_a_crash(cache_control):
+    view, _ = meta_caching({"cache-control": cache_control})
+    assert view.ttl_seconds is None or 0 <= view.ttl_seconds <= 2**31
+
+
+@pytest.mark.parametrize("length", ["9" * 5_000, "²", "-1"])
+def test_a_hostile_content_length_is_no_length(length):
+    problems = check_response(200, {"content-type": "image/jpeg", "content-length": length}, None)
+    assert "no_content_length" in {p.code for p in problems}

@@ -1,6 +1,8 @@
 """Policy resolution: the most specific folder wins, missing keys are inherited."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from origin.policy import DEFAULT_POLICY, Policy, PolicyTable, parent_folders, resolve_policies
 
@@ -54,3 +56,29 @@ def test_missing_keys_come_from_the_nearest_ancestor(table):
 def test_parent_folders():
     assert parent_folders("/a/b/c") == ["/a/b", "/a", "/"]
     assert parent_folders("/") == []
+
+
+def _deepest_by_every_prefix(table: PolicyTable, path: str) -> Policy:
+    """The rule spelled out: every folder prefix of ``path``, deepest first."""
+    segments = path.split("/")[1:-1]
+    for depth in range(len(segments), 0, -1):
+        folder = "/" + "/".join(segments[:depth])
+        if folder in table.by_folder:
+            return table.by_folder[folder]
+    return table.by_folder["/"]
+
+
+@given(st.lists(st.sampled_from(["a", "b", "campaigns", "2026", "é", ""]), max_size=12))
+def test_for_path_agrees_with_trying_every_prefix(segments):
+    table = resolve_policies(
+        {"/": {}, "/a": {"etag": "weak"}, "/a/b": {"etag": "off"}, "/campaigns/2026": {}}
+    )
+    path = "/" + "/".join([*segments, "file.jpg"])
+    assert table.for_path(path) == _deepest_by_every_prefix(table, path)
+
+
+def test_a_path_of_thousands_of_segments_tries_only_short_prefixes():
+    table = resolve_policies({"/": {}, "/a": {"etag": "weak"}})
+    assert table.for_path("/a" + "/x" * 5_000 + "/f.jpg").folder == "/a"
+    assert table.for_path("/x" * 5_000 + "/f.jpg").folder == "/"
+    assert table.longest_folder == 2
