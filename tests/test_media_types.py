@@ -1,6 +1,11 @@
 import pytest
 
-from origin.media_types import content_type_for
+from origin.media_types import (
+    SCRIPT_CAPABLE_EXTENSIONS,
+    content_type_for,
+    is_script_capable,
+    script_capable_name,
+)
 from origin.whatsapp import RULES, rule_for_name
 
 
@@ -50,3 +55,74 @@ def test_rule_lookup():
     assert rule_for_name("a/b.c/sticker.WEBP").whatsapp_type == "sticker"
     assert rule_for_name("a.b/noext") is None
     assert rule_for_name("image.jpg").max_bytes == 5_000_000
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/html",
+        "text/html; charset=utf-8",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "application/xml",
+        "text/xml",
+        "application/rss+xml",
+        "application/xslt+xml",
+        "text/xsl",
+        "application/javascript",
+        "text/javascript",
+        "application/ecmascript",
+        "application/x-javascript",
+        "TEXT/JavaScript",
+        "text/css",
+        "application/wasm",
+        "application/x-shockwave-flash",
+    ],
+)
+def test_script_capable_types(content_type):
+    assert is_script_capable(content_type)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/pdf", "application/json", "application/octet-stream", "image/png"],
+)
+def test_types_browsers_do_not_run(content_type):
+    assert not is_script_capable(content_type)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "app.js",
+        "module.mjs",
+        "page.html",
+        "PAGE.HTML",
+        "a/b/index.Htm",
+        "drawing.svg",
+        "feed.xml",
+        "style.xsl",
+        "style.xslt",  # octet-stream in Python 3.11's table, XSLT in others
+        "page.xhtml",  # likewise
+        "theme.css",
+        "code.wasm",
+        "movie.swf",
+        "photo.jpg.html",
+    ],
+)
+def test_names_served_as_script_are_active(name):
+    assert script_capable_name(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["photo.jpg", "page.html.jpg", "notes.txt", "data.json", "README", "a.html/b.pdf"]
+)
+def test_names_not_served_as_script(name):
+    assert not script_capable_name(name)
+
+
+def test_no_whatsapp_type_is_script_capable():
+    for rule in RULES:
+        assert not is_script_capable(rule.content_type), rule
+        assert not any(script_capable_name("a" + ext) for ext in rule.extensions)
+    assert all(ext == ext.lower() and ext.startswith(".") for ext in SCRIPT_CAPABLE_EXTENSIONS)
