@@ -21,6 +21,25 @@ class NotISOBMFF(ValueError):
     pass
 
 
+class Truncated(NotISOBMFF):
+    """A top-level box runs past the end of the file: the file was cut, most often
+    mid-upload, rather than written wrong."""
+
+    def __init__(self, kind: str, box_end: int, file_size: int) -> None:
+        super().__init__(
+            f"the {kind} box runs to byte {box_end:,} but the file ends at byte {file_size:,}"
+        )
+        self.kind, self.box_end, self.file_size = kind, box_end, file_size
+
+
+class _Overrun(NotISOBMFF):
+    """A box larger than what holds it: truncation at the top level, else corruption."""
+
+    def __init__(self, kind: bytes, size: int) -> None:
+        super().__init__(f"box {kind!r} of {size} bytes does not fit the file")
+        self.kind, self.size = kind, size
+
+
 @dataclass
 class Track:
     handler: str  # "vide", "soun", ...
@@ -28,6 +47,7 @@ class Track:
     h264_profile: int | None = None  # AVCProfileIndication: 66 Baseline, 77 Main, 100 High
     audio_object_type: int | None = None  # esds objectTypeIndication: 0x40 is AAC
     has_composition_offsets: bool = False  # a ctts box with a non-zero offset: B-frames
+    data_end: int | None = None  # the file offset where its last chunk of samples ends
     width: int | None = None
     height: int | None = None
 
@@ -35,6 +55,7 @@ class Track:
 @dataclass
 class Movie:
     brand: str
+    size: int = 0  # of the file, in bytes
     top_level: list[str] = field(default_factory=list)  # box types in file order
     tracks: list[Track] = field(default_factory=list)
 
@@ -61,12 +82,17 @@ def read_movie(file: BinaryIO) -> Movie:
     position = 0
     while position + 8 <= end:
         file.seek(position)
-        size, kind, header = _box_header(file.read(16), end - position)
+        try:
+            size, kind, header = _box_header(file.read(16), end - position)
+        except _Overrun as overrun:
+            if movie is None:
+                raise
+            raise Truncated(overrun.kind.decode("latin-1"), position + overrun.size, end) from None
         if movie is None:
             if kind != b"ftyp":
                 raise NotISOBMFF("no ftyp box first")
             file.seek(position + header)
-            movie = Movie(brand=file.read(4).decode("latin-1"))
+            movie = Movie(brand=file.read(4).decode("latin-1"), size=end)
         movie.top_level.append(kind.decode("latin-1"))
         if kind == b"moov" and moov is None:
             if size > MAX_MOOV_BYTES:
@@ -93,8 +119,10 @@ def _box_header(data: bytes, remaining: int) -> tuple[int, bytes, int]:
         header = 16
     elif size == 0:
         size = remaining
-    if size < header or size > remaining:
-        raise NotISOBMFF(f"box {kind!r} of {size} bytes does not fit the file")
+    if size < header:
+        raise NotISOBMFF(f"box {kind!r} of {size} bytes is smaller than its header")
+    if size > remaining:
+        raise _Overrun(kind, size)
     return size, kind, header
 
 
@@ -135,6 +163,7 @@ def _track(trak: bytes) -> Track:
             kind, entry = entries[0]
             track.codec = kind.decode("latin-1")
             _read_sample_entry(track, entry)
+    track.data_end = _data_end(stbl)
     ctts = _find(stbl, b"ctts")
     if ctts is not None and len(ctts) >= 8:
         count = struct.unpack(">I", ctts[4:8])[0]
@@ -143,6 +172,41 @@ def _track(trak: bytes) -> Track:
             offsets[i + 4 : i + 8] != b"\x00\x00\x00\x00" for i in range(0, len(offsets), 8)
         )
     return track
+
+
+def _data_end(stbl: bytes) -> int | None:
+    """Where the samples of the last chunk end: its offset (stco, or co64) plus the
+    sizes (stsz) of its samples, as many as stsc's last entry gives every chunk
+    from its first on. None when a table is missing or does not add up."""
+    offsets = _last_entries(stbl, b"stco", ">I", 1) or _last_entries(stbl, b"co64", ">Q", 1)
+    stsc = _last_entries(stbl, b"stsc", ">III", 1)
+    stsz = _find(stbl, b"stsz")
+    if not offsets or not stsc or stsz is None or len(stsz) < 12:
+        return None
+    per_chunk = stsc[0][1]
+    uniform, samples = struct.unpack(">II", stsz[4:12])
+    if uniform:
+        return offsets[0][0] + uniform * min(per_chunk, samples)
+    sizes = _last_entries(stbl, b"stsz", ">I", per_chunk, header=12)
+    if sizes is None or len(sizes) < per_chunk:
+        return None
+    return offsets[0][0] + sum(size for (size,) in sizes)
+
+
+def _last_entries(
+    stbl: bytes, kind: bytes, entry: str, wanted: int, header: int = 8
+) -> list[tuple[int, ...]] | None:
+    """The last ``wanted`` entries of a sample table box: a full box holding a
+    count and then the entries. None when it is absent or shorter than it says."""
+    box = _find(stbl, kind)
+    if box is None or len(box) < header:
+        return None
+    count = struct.unpack(">I", box[header - 4 : header])[0]
+    width = struct.calcsize(entry)
+    if len(box) < header + count * width:
+        return None
+    first = header + max(0, count - wanted) * width
+    return list(struct.iter_unpack(entry, box[first : header + count * width]))
 
 
 def _read_sample_entry(track: Track, entry: bytes) -> None:
