@@ -18,26 +18,40 @@ replaced object is served by every instance at most that long after the
 replacement. Bodies are always read with ``If-Match`` on the store ETag that
 the headers were built from, so a replaced object is never served with the
 old validators: the read fails and the request starts again.
+
+``timeout`` bounds every store call as the client sees it, botocore's retries
+included: a call that has not answered by then is given up (a 504), and a body
+read or an upload is given up once it has gone that long without moving a byte
+(a large upload on a slow link may take longer as a whole, a stalled one never
+does). botocore's own connect and read timeouts, per attempt, only make sure
+that the pool thread of a call given up ends on its own soon after.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import socket
 import tempfile
 import time
 from collections.abc import AsyncGenerator, Hashable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
-from storage.base import FileChanged, FileStat, StorageUnavailable
+from storage.base import FileChanged, FileStat, OpenFile, StorageUnavailable
 from storage.bounded import remember
 from storage.spool import SpoolWriter
 
 CHUNK_SIZE = 256 * 1024
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 MAX_REMEMBERED = 100_000
+POOL_THREADS = 64  # store calls in flight at once; the rest wait (inside their deadline)
+# Attempts per call, the first included: a quick 5xx or SlowDown is worth another
+# try while the deadline lasts; a silent store is not (its first attempt uses it all).
+MAX_ATTEMPTS = 2
+MAX_CONNECT_SECONDS = 5.0
 _UNAVAILABLE_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"}
 
 
@@ -63,13 +77,13 @@ class S3Storage:
             endpoint_url=endpoint_url,
             region_name=region,
             config=Config(
-                connect_timeout=min(timeout, 5),
+                connect_timeout=min(timeout, MAX_CONNECT_SECONDS),
                 read_timeout=timeout,
-                retries={"max_attempts": 2, "mode": "standard"},
-                max_pool_connections=64,
+                retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+                max_pool_connections=POOL_THREADS,
             ),
         )
-        self._executor = ThreadPoolExecutor(max_workers=64, thread_name_prefix="s3")
+        self._executor = ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="s3")
         self._meta: dict[str, tuple[float, FileStat | None]] = {}
         self._hashes: dict[Hashable, str] = {}
         self.spool = Path(tempfile.gettempdir())
@@ -78,10 +92,35 @@ class S3Storage:
         return self.prefix + path
 
     async def _call(self, method, **kwargs):
-        """A boto3 call in the pool; store failures become StorageUnavailable."""
-        loop = asyncio.get_running_loop()
+        """A boto3 call in the pool, given up after ``timeout`` seconds however many
+        attempts botocore is making; store failures become StorageUnavailable."""
+        return await self._wait(self._executor.submit(partial(method, **kwargs)))
+
+    async def _wait(self, future: Future, progress: _Progress | None = None):
+        """The result of a call submitted to the pool, within the deadline: ``timeout``
+        seconds in all, or, with ``progress``, ``timeout`` seconds without progress.
+
+        A call given up keeps its pool thread until botocore's per-attempt timeouts
+        end it; a call still queued is cancelled and never runs.
+        """
+        waiter = asyncio.wrap_future(future)
+        started = time.monotonic()
         try:
-            return await loop.run_in_executor(self._executor, partial(method, **kwargs))
+            while not waiter.done():
+                quiet_since = started if progress is None else max(started, progress.last)
+                left = self.timeout - (time.monotonic() - quiet_since)
+                if left <= 0:
+                    raise StorageUnavailable(
+                        f"the store did not answer within {self.timeout:g} s", timeout=True
+                    )
+                await asyncio.wait({waiter}, timeout=left)
+            return waiter.result()
+        except StorageUnavailable:
+            waiter.cancel()
+            raise
+        except asyncio.CancelledError:
+            waiter.cancel()  # the request is gone: a queued call need not run
+            raise
         except Exception as error:  # botocore raises many unrelated classes
             raise _translate(error) from error
 
@@ -112,16 +151,36 @@ class S3Storage:
         return FileStat(size=head["ContentLength"], mtime=mtime, version=version)
 
     async def ready(self) -> bool:
+        """Whether objects can actually be read, within one ``timeout`` in all: the
+        prefix is listed (one key) and that object's metadata read. HeadBucket alone
+        answers for credentials that may see the bucket but not read from it, while
+        every GET is a 503."""
         try:
-            await self._call(self.client.head_bucket, Bucket=self.bucket)
-        except _Missing:
+            async with asyncio.timeout(self.timeout):
+                listing = await self._call(
+                    self.client.list_objects_v2, Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1
+                )
+                for entry in listing.get("Contents", [])[:1]:
+                    with contextlib.suppress(_Missing):  # deleted since: still readable
+                        await self._call(
+                            self.client.head_object, Bucket=self.bucket, Key=entry["Key"]
+                        )
+        except TimeoutError:
+            raise StorageUnavailable(
+                f"the store did not answer within {self.timeout:g} s", timeout=True
+            ) from None
+        except _Missing:  # no such bucket
             return False
         return True
 
     def forget(self, path: str) -> None:
         self._meta.pop(path, None)
 
-    async def content_hash(self, path: str, expected: FileStat) -> str:
+    async def content_hash(
+        self, path: str, expected: FileStat, opened: OpenFile | None = None
+    ) -> str:
+        """From the object's metadata, which every stat remembers: never the bytes
+        (``opened`` changes nothing here)."""
         known = self._hashes.get(expected.version)
         if known is None:  # forgotten under memory pressure: ask the store again
             self.forget(path)
@@ -133,6 +192,13 @@ class S3Storage:
 
     async def open(self, path: str, expected: FileStat) -> S3File:
         return S3File(self, self._key(path), expected)
+
+    async def open_current(self, path: str) -> S3File | None:
+        """The version there now, asked of the store (not the metadata cache): its
+        reads carry If-Match on that version's ETag, so it is the one served."""
+        self.forget(path)
+        stat = await self.stat(path)
+        return None if stat is None else S3File(self, self._key(path), stat)
 
     async def create(self, path: str) -> S3Writer:
         descriptor, local = tempfile.mkstemp(prefix="media-origin-", suffix=".part")
@@ -170,6 +236,7 @@ class S3File:
         self.key = key
         self.stat = stat
         self._body = None
+        self._reading: Future | None = None  # the body read a pool thread is in
 
     async def _get(self, start: int, stop: int):
         try:
@@ -182,28 +249,58 @@ class S3File:
             )
         except _Missing:
             raise FileChanged(self.key) from None
-        return response["Body"]
+        self._release()
+        self._body = response["Body"]
+        return self._body
+
+    async def _read(self, body, amount: int | None = None) -> bytes:
+        """One read of the body in the pool, given up after ``timeout`` without a byte."""
+        self._reading = self.storage._executor.submit(body.read, amount)
+        return await self.storage._wait(self._reading)
 
     async def read(self, start: int, stop: int) -> bytes:
-        body = await self._get(start, stop)
-        data = await self.storage._call(body.read)
+        data = await self._read(await self._get(start, stop))
         if len(data) != stop - start:
             raise FileChanged(self.key)
         return data
 
     async def chunks(self, start: int, stop: int) -> AsyncGenerator[bytes, None]:
-        self._body = await self._get(start, stop)
+        body = await self._get(start, stop)
         remaining = stop - start
         while remaining > 0:
-            chunk = await self.storage._call(self._body.read, amt=min(CHUNK_SIZE, remaining))
+            chunk = await self._read(body, min(CHUNK_SIZE, remaining))
             if not chunk:
                 raise FileChanged(self.key)
             remaining -= len(chunk)
             yield chunk
 
     def close(self) -> None:
-        if self._body is not None:
-            self._body.close()
+        self._release()
+
+    def _release(self) -> None:
+        """Close the body. Under a read a pool thread is still in (one given up at
+        the deadline), its connection is shut down instead: the read ends at once,
+        where a store that trickles bytes would hold it, and the thread, which the
+        interpreter waits for at exit, for as long as it trickled. That thread
+        closes the body when its read ends."""
+        body, self._body = self._body, None
+        if body is None:
+            return
+        if self._reading is not None and not self._reading.done():
+            self._reading.add_done_callback(lambda _: body.close())
+            _shut_down(body)
+        else:
+            body.close()
+
+
+def _shut_down(body) -> None:
+    """Shut the socket under a botocore StreamingBody down (urllib3 2's response
+    keeps its connection while the body is being read); a no-op if it is gone."""
+    connection = getattr(getattr(body, "_raw_stream", None), "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 class S3Writer(SpoolWriter):
@@ -227,7 +324,11 @@ class S3Writer(SpoolWriter):
         storage.forget(self.path)
         try:
             replaced = await storage.stat(self.path) is not None
-            await storage._call(
+            # Bounded by progress, not in all: a 100 MB upload may rightly take longer
+            # than the timeout; a store that stops taking bytes, or answering once it
+            # has them all, is given up after ``timeout`` seconds of that.
+            progress = _Progress()
+            upload = partial(
                 storage.client.upload_file,
                 Filename=str(self.local_path),
                 Bucket=storage.bucket,
@@ -237,7 +338,9 @@ class S3Writer(SpoolWriter):
                     "Metadata": {"sha256": self.digest, "mtime": f"{time.time():.3f}"},
                 },
                 Config=TransferConfig(multipart_threshold=MULTIPART_THRESHOLD),
+                Callback=progress,
             )
+            await storage._wait(storage._executor.submit(upload), progress)
             storage.forget(self.path)
             stat = await storage.stat(self.path)
         finally:
@@ -245,6 +348,17 @@ class S3Writer(SpoolWriter):
         if stat is None:
             raise FileChanged(self.path)
         return stat, replaced
+
+
+class _Progress:
+    """When an upload last moved bytes: boto3's transfer callback, called from its
+    own threads (a float assignment, safe across threads)."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def __call__(self, amount: int) -> None:
+        self.last = time.monotonic()
 
 
 class _Missing(Exception):
