@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import struct
 import subprocess
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,3 +103,54 @@ def pdf(path: Path) -> None:
 
 
 Builder = Callable[[Path], None]
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_claiming(width: int, height: int, idat: bytes | None = None) -> bytes:
+    """A small PNG, every chunk's CRC right, whose header claims ``width`` x
+    ``height`` 8-bit RGB pixels: the shape of a decompression bomb (its IDAT would
+    inflate to the claim), or with ``idat`` given, of a corrupt image."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(bytes(1000)) if idat is None else idat)
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A JPEG's first segments, with a SOF0 frame of ``width`` x ``height``."""
+    sof = b"\xff\xc0\x00\x11\x08" + struct.pack(">HH", height, width) + b"\x03" + bytes(9)
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + sof
+
+
+def webp_claiming(width: int, height: int) -> bytes:
+    """A VP8X WebP header whose canvas is ``width`` x ``height``."""
+    canvas = (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    chunk = b"VP8X" + struct.pack("<I", 10) + bytes(4) + canvas
+    return b"RIFF" + struct.pack("<I", 4 + len(chunk)) + b"WEBP" + chunk
+
+
+def noise(mode: str = "RGB", size=(96, 64), fmt: str = "JPEG", **save) -> bytes:
+    """Random pixels, encoded in memory: most of the bytes are image data, so a
+    cut anywhere past the header lands in it."""
+    buffer = io.BytesIO()
+    channels = len(mode)
+    pixels = os.urandom(size[0] * size[1] * channels)
+    Image.frombytes(mode, size, pixels).save(buffer, format=fmt, **save)
+    return buffer.getvalue()
+
+
+def jpeg_with_comment(text: bytes) -> bytes:
+    """A valid JPEG whose COM segment holds ``text``, right after SOI."""
+    body = encoded()
+    return body[:2] + b"\xff\xfe" + struct.pack(">H", len(text) + 2) + text + body[2:]
+
+
+def cut(data: bytes, fraction: float = 0.5) -> bytes:
+    """The first ``fraction`` of the bytes: an upload that stopped part-way."""
+    return data[: int(len(data) * fraction)]
