@@ -26,6 +26,7 @@ from origin.whatsapp import (
 )
 
 ERROR, WARNING, INFO = "error", "warning", "info"
+REFUSED_ALWAYS = "active content, refused by the upload API even with ?force=true"
 H264_PROFILES = {66: "Baseline", 77: "Main", 88: "Extended", 100: "High", 110: "High 10"}
 
 # Images are decoded whole (a half-sent JPEG opens as well as a whole one: only
@@ -116,8 +117,8 @@ def check_type(
             Problem(
                 "active_content",
                 ERROR,
-                f"the bytes are {actual} markup{where}: a browser would run it as a page, so "
-                "the origin never stores it, forced or not; send a document as PDF instead",
+                f"the bytes are {actual} markup{where}: a browser would run it as a page; "
+                f"{REFUSED_ALWAYS} (send a document as PDF)",
             )
         )
     if rule is None:
@@ -162,7 +163,7 @@ def _active_name_message(name: str, content_type: str) -> str:
             f"{extension} is served here as {content_type}, but other servers and CDNs serve "
             f"{extension} as a type browsers run script in"
         )
-    return f"{served}: the origin never stores it, forced or not"
+    return f"{served}; {REFUSED_ALWAYS}"
 
 
 def check_size(rule: MediaRule, size: int) -> list[Problem]:

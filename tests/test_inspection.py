@@ -20,6 +20,7 @@ from origin.inspection import (
     format_size,
     inspect_file,
 )
+from origin.media_types import content_type_for
 
 needs_ffmpeg = pytest.mark.skipif(
     fx.FFMPEG is None, reason="ffmpeg not installed (.ci/run installs it)"
@@ -316,7 +317,9 @@ def test_active_content_says_what_was_found_and_where(tmp_path):
     file = tmp_path / "app.js"
     file.write_bytes(b"alert(1)")
     (problem,) = [p for p in inspect_file(file).problems if p.code == "active_content"]
-    assert problem.message.startswith(".js is served as application/javascript")
+    served = content_type_for("app.js")  # application/javascript, or text/javascript (3.12)
+    assert problem.message.startswith(f".js is served as {served}, a type browsers run script")
+    assert problem.message.endswith("refused by the upload API even with ?force=true")
 
 
 def _markup_in_png_text(path):
