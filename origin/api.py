@@ -22,7 +22,7 @@ from origin import metrics
 from origin.config import Config
 from origin.httpdates import format_http_date
 from origin.inspection import ERROR, Problem, format_size, inspect_file
-from origin.media_types import content_type_for
+from origin.media_types import content_type_for, script_capable_name
 from origin.paths import RESERVED_PATHS, storage_path
 from origin.representations import Representations, StorageBusy
 from origin.signing import signed_url
@@ -295,7 +295,8 @@ class Api:
                 url_path,
             )
         rule = rule_for_name(path)
-        if rule is None and not force:
+        if (rule is None and not force) or script_capable_name(path):
+            # Refused by its name before a byte is spooled; active content even forced.
             problem = inspect_name_only(url_path)
             raise Refused(415, problem.code, problem.message, url_path, [problem])
         limit = HARD_LIMIT if force or rule is None else rule.max_bytes
@@ -480,10 +481,11 @@ def _incomplete(path: str, when: str) -> Refused:
 
 
 def inspect_name_only(url_path: str) -> Problem:
+    """What the name alone says is wrong: active content first, else an unsupported type."""
     from origin.inspection import check_type
 
     problems = check_type(url_path, None, content_type_for(url_path), None)
-    return next(p for p in problems if p.code == "unsupported_type")
+    return min(problems, key=lambda p: p.code != "active_content")
 
 
 async def _body(receive: Receive) -> AsyncIterator[bytes]:

@@ -380,8 +380,17 @@ class MediaOrigin:
             return
         file = opened or await self.storage.open(path, representation.stat)
         try:
+            chunks = file.chunks(start, stop)
+            try:
+                # Read before any header is sent: on every backend the first read
+                # confirms the version (S3's If-Match, the filesystem's fstat), so
+                # a file replaced since its stat is served anew, not cut.
+                first = await anext(chunks)
+            except BaseException:
+                await chunks.aclose()
+                raise
             await send({"type": "http.response.start", "status": status, "headers": headers})
-            await _send_body(file.chunks(start, stop), stop - start, receive, send)
+            await _send_body(first, chunks, stop - start, receive, send)
         finally:
             if opened is None:
                 file.close()
@@ -438,27 +447,30 @@ def _selected_range(
 
 
 async def _send_body(
-    chunks: AsyncGenerator[bytes, None], length: int, receive: Receive, send: Send
+    first: bytes,
+    chunks: AsyncGenerator[bytes, None],
+    length: int,
+    receive: Receive,
+    send: Send,
 ) -> None:
-    """Stream the chunks; stop reading the file as soon as the client is gone.
+    """Send ``first``, then stream the rest; stop reading as soon as the client is gone.
 
     The disconnect watcher starts only once a second chunk is due, so a small
-    file costs no extra task.
+    range costs no extra task.
     """
-    if length == 0:
-        await send({"type": "http.response.body", "body": b""})
-        return
     disconnected = asyncio.Event()
     watcher: asyncio.Future[None] | None = None
-    sent = 0
+    sent = len(first)
     try:
+        await send({"type": "http.response.body", "body": first, "more_body": sent < length})
+        if sent >= length:
+            return
+        watcher = asyncio.ensure_future(_watch_disconnect(receive, disconnected))
         async for chunk in chunks:
             sent += len(chunk)
             await send({"type": "http.response.body", "body": chunk, "more_body": sent < length})
             if sent >= length or disconnected.is_set():
                 return
-            if watcher is None:
-                watcher = asyncio.ensure_future(_watch_disconnect(receive, disconnected))
     except (FileChanged, StorageUnavailable) as error:
         # Headers are out; all that is left is to cut the connection so the
         # client sees a short body, never a silently different one.
