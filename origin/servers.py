@@ -4,57 +4,182 @@ measurement: see README "Performance") or uvicorn.
 Both get the same ASGI app and the same checked config; the CLI has already
 loaded it, so a config error never reaches a server. The whole test suite runs
 under both.
+
+SIGHUP reloads, and never stops the server, whoever sends it and however often.
+A terminal, ``kill -HUP -PGID`` or a process manager signals the whole process
+group, so granian's workers get it as well as its supervisor, at any moment of
+their lives, including while they start. So: the supervisor checks the file and
+hands the workers the config it checked (a worker that read the file itself
+could find it broken since and fail to start, and granian stops the whole server,
+exit 1, when a worker fails); and no process of the server is ever left with
+SIGHUP's default action, which is to end it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-import os
 import signal
+from collections.abc import Iterator
+from dataclasses import replace
 
-from origin.app import CONFIG_ENV, MediaOrigin
+# Its worker processes are pickled by class name, so the subclass below must be
+# reachable by import: uvicorn is a dependency, and this module is imported to serve.
+from uvicorn.supervisors import multiprocess as uvicorn_multiprocess
+
+from origin.app import MediaOrigin
 from origin.config import Config, ConfigError, load_config
 
 logger = logging.getLogger("media_origin")
 
 
-def _hand_over(config: Config) -> None:
-    """Worker processes import the app themselves: they get the same config file,
-    the one the CLI has checked, by environment."""
-    if config.path is not None:
-        os.environ[CONFIG_ENV] = str(config.path)
+def reloaded(running: Config) -> Config | None:
+    """The running config with config.toml's policies and log settings read again,
+    what a reload applies (as ``MediaOrigin.reload`` does in place); None, after
+    logging why, when the file has a mistake or there is no file."""
+    if running.path is None:
+        logger.warning("reload: running on the built-in default, there is no file to read")
+        return None
+    try:
+        new = load_config(running.path)
+    except ConfigError as error:
+        logger.error("reload refused, the running config stays: %s", error)
+        return None
+    if new.storage != running.storage:
+        logger.warning("reload: [storage] changes need a restart; they were not applied")
+    return replace(running, policies=new.policies, log=new.log)
+
+
+def ignore_sighup_until_the_app_handles_it() -> None:
+    """SIGHUP ignored, and let through again if the process started with it blocked:
+    until the app's lifespan installs its own handler (a reload in place), a SIGHUP
+    meant for the group must not kill a process that is still starting."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
+
+
+@contextlib.contextmanager
+def _sighup_held_back() -> Iterator[None]:
+    """SIGHUP blocked in this thread while it starts a worker process, which inherits
+    the mask (through fork, and through exec for the spawn method): so the worker
+    cannot die of a SIGHUP before it has set what to do with one. Here, a SIGHUP
+    that came meanwhile stays pending and is taken on unblocking, not lost. Only
+    around the start itself: a SIGHUP held back longer would read the file late."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def run_uvicorn(config: Config, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
-    if workers > 1:
-        _hand_over(config)
+    settings = {
+        "host": host,
+        "port": port,
+        "server_header": False,
+        "access_log": False,
+        "proxy_headers": False,  # client addresses are the access log's business
+        "timeout_graceful_shutdown": math.ceil(config.server.shutdown_grace),
+        "log_level": "info",
+    }
     # uvicorn drains, restores the handler it found and raises the signal again;
     # finding this one, a drained SIGTERM ends in exit status 0, as documented.
     signal.signal(signal.SIGTERM, lambda number, frame: None)
-    uvicorn.run(
-        MediaOrigin(config) if workers == 1 else "origin.app:create_app",
-        factory=workers > 1,
-        workers=workers if workers > 1 else None,
-        host=host,
-        port=port,
-        server_header=False,
-        access_log=False,
-        proxy_headers=False,  # client addresses are the access log's business, not uvicorn's
-        timeout_graceful_shutdown=math.ceil(config.server.shutdown_grace),
-        log_level="info",
-    )
+    if workers == 1:
+        # Until the app's lifespan takes SIGHUP (a reload in place), it must not end us.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        uvicorn.run(MediaOrigin(config), **settings)
+        return
+    # Worker processes, spawned, each building the app from the config checked last.
+    # (uvicorn.run wants an import string there, which would read the file again.)
+    workers_config = uvicorn.Config(CheckedApp(config), factory=True, workers=workers, **settings)
+    # Multiprocess makes its workers by this module-level name (at start, on a
+    # restart, on replacing one that died): the one way to reach every start.
+    uvicorn_multiprocess.Process = HeldBackProcess
+    UvicornSupervisor(workers_config, sockets=[workers_config.bind_socket()]).run()
+
+
+class HeldBackProcess(uvicorn_multiprocess.Process):
+    """A uvicorn worker process started with SIGHUP held back (see _sighup_held_back).
+    The first start also launches multiprocessing's resource tracker (the spawn
+    method needs it), which so becomes immune to a group SIGHUP too."""
+
+    def start(self) -> None:
+        with _sighup_held_back():
+            super().start()
+
+
+class UvicornSupervisor(uvicorn_multiprocess.Multiprocess):
+    """uvicorn's Multiprocess, reloading the way granian's supervisor does here.
+
+    SIGHUP: the file is checked at the signal, and only a config that loads replaces
+    the workers, each built from the config checked last (CheckedApp travels with
+    uvicorn's settings to every worker spawned). The SIGHUPs that came during a
+    restart make one more restart, not one each. Workers start with SIGHUP held
+    back, and one that dies anyway is replaced from that config too, never from the
+    file, so it cannot fail on a file broken since.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.checked = 0  # configs checked at a SIGHUP
+        self.applied = 0  # the last of them a restart has started with
+        signal.signal(signal.SIGHUP, self.check_on_sighup)
+
+    def check_on_sighup(self, number: int, frame: object) -> None:
+        """Read now: by the time the supervisor's loop gets to it (every half second,
+        after any restart under way) the file may have changed again."""
+        app: CheckedApp = self.config.app
+        new = reloaded(app.config)
+        if new is not None:
+            app.config = new
+            self.checked += 1
+            self.signal_queue.append(number)
+
+    def handle_hup(self) -> None:
+        if self.applied == self.checked:
+            return  # a restart already under way answers this SIGHUP
+        self.applied = self.checked
+        logger.warning("reload: %s checked, restarting the workers", self.config.app.config.path)
+        super().handle_hup()
+
+
+class CheckedApp:
+    """What a worker process calls for the app: a MediaOrigin over the config the
+    supervisor checked last, never the file read again. Picklable (a Config is): it
+    travels to uvicorn's spawned workers, and to granian's when they are spawned
+    rather than forked."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def __call__(self, target: str | None = None) -> MediaOrigin:
+        ignore_sighup_until_the_app_handles_it()
+        return MediaOrigin(self.config)
 
 
 def run_granian(config: Config, host: str, port: int, workers: int = 1) -> None:
-    """granian imports the app in its worker processes, even with one."""
+    """granian runs the app in its worker processes, even with one."""
     from granian import Granian
 
-    _hand_over(config)
-    server = Granian(
-        "origin.app:create_app",
+    class Supervisor(Granian):
+        def _spawn_worker(self, *args, **kwargs):
+            """Each worker is started with SIGHUP held back (see _sighup_held_back)."""
+            worker = super()._spawn_worker(*args, **kwargs)
+            start = worker.start
+
+            def start_with_sighup_held_back() -> None:
+                with _sighup_held_back():
+                    start()
+
+            worker.start = start_with_sighup_held_back
+            return worker
+
+    server = Supervisor(
+        "origin.app:create_app",  # its name only (process titles): CheckedApp loads it
         factory=True,
         interface="asgi",
         address=host,
@@ -65,23 +190,22 @@ def run_granian(config: Config, host: str, port: int, workers: int = 1) -> None:
         log_level="info",
         workers_kill_timeout=max(1, math.ceil(config.server.shutdown_grace)),
     )
+    app = CheckedApp(config)
     respawn = server.signal_handler_reload
 
     def reload_if_valid(*args, **kwargs) -> None:
-        """SIGHUP: granian would respawn its workers with whatever the file says now;
-        only a config that loads is let through, else the old workers keep serving."""
-        if config.path is None:
-            logger.warning("reload: running on the built-in default, there is no file to read")
+        """SIGHUP: granian respawns its workers, gracefully, one by one; only with a
+        config that loads, and with that very config, else the old workers keep
+        serving. A SIGHUP during a respawn sets off one more, with the newest file."""
+        new = reloaded(app.config)
+        if new is None:
             return
-        try:
-            load_config(config.path)
-        except ConfigError as error:
-            logger.error("reload refused, the running config stays: %s", error)
-            return
+        app.config = new
+        logger.warning("reload: %s checked, respawning the workers", new.path)
         respawn(*args, **kwargs)
 
     server.signal_handler_reload = reload_if_valid
-    server.serve()
+    server.serve(target_loader=app)
 
 
 RUNNERS = {"uvicorn": run_uvicorn, "granian": run_granian}
