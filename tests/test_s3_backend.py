@@ -105,3 +105,16 @@ def test_check_says_it_reads_a_filesystem(tmp_path, s3_endpoint):
         timeout=60,
     )
     assert result.returncode == 2 and "filesystem storage" in result.stderr
+
+
+def test_readyz_on_an_empty_bucket_and_on_a_missing_one(tmp_path, s3_endpoint):
+    """/readyz reads the bucket (a one-key listing, then that object's metadata): an
+    empty bucket is ready, there being nothing to read; a bucket that is not there
+    is not."""
+    bucket = new_bucket(s3_endpoint)
+    config = write_config(tmp_path, "", bucket=bucket)
+    with start_server(config, tmp_path, server="granian") as server, server.client() as http:
+        assert (http.get("/readyz").status_code, http.get("/readyz").text) == (200, "ready\n")
+        bucket.s3.delete_bucket(Bucket=bucket.name)
+        gone = http.get("/readyz")
+        assert gone.status_code == 503 and gone.headers["cache-control"] == "no-store"
