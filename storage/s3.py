@@ -194,11 +194,20 @@ class S3Storage:
         return S3File(self, self._key(path), expected)
 
     async def open_current(self, path: str) -> S3File | None:
-        """The version there now, asked of the store (not the metadata cache): its
-        reads carry If-Match on that version's ETag, so it is the one served."""
+        """One GET with no condition: the object it streams *is* the version, and its
+        own response headers describe it, so no replace can come in between (a
+        HEAD then a conditional GET can each meet another upload)."""
         self.forget(path)
-        stat = await self.stat(path)
-        return None if stat is None else S3File(self, self._key(path), stat)
+        try:
+            response = await self._call(
+                self.client.get_object, Bucket=self.bucket, Key=self._key(path)
+            )
+        except _Missing:
+            return None
+        opened = S3File(self, self._key(path), self._file_stat(response))
+        opened._body = response["Body"]
+        opened._whole_body_unread = True
+        return opened
 
     async def create(self, path: str) -> S3Writer:
         descriptor, local = tempfile.mkstemp(prefix="media-origin-", suffix=".part")
@@ -237,8 +246,13 @@ class S3File:
         self.stat = stat
         self._body = None
         self._reading: Future | None = None  # the body read a pool thread is in
+        self._whole_body_unread = False  # open_current's GET, kept for the first read
 
     async def _get(self, start: int, stop: int):
+        if self._whole_body_unread:
+            self._whole_body_unread = False
+            if (start, stop) == (0, self.stat.size):
+                return self._body
         try:
             response = await self.storage._call(
                 self.storage.client.get_object,
@@ -248,7 +262,7 @@ class S3File:
                 IfMatch=self.stat.version[0],
             )
         except _Missing:
-            raise FileChanged(self.key) from None
+            raise FileChanged(f"{self.key}: replaced since its stat") from None
         self._release()
         self._body = response["Body"]
         return self._body
@@ -261,7 +275,7 @@ class S3File:
     async def read(self, start: int, stop: int) -> bytes:
         data = await self._read(await self._get(start, stop))
         if len(data) != stop - start:
-            raise FileChanged(self.key)
+            raise FileChanged(f"{self.key}: {len(data)} bytes of {stop - start}")
         return data
 
     async def chunks(self, start: int, stop: int) -> AsyncGenerator[bytes, None]:
@@ -270,7 +284,7 @@ class S3File:
         while remaining > 0:
             chunk = await self._read(body, min(CHUNK_SIZE, remaining))
             if not chunk:
-                raise FileChanged(self.key)
+                raise FileChanged(f"{self.key}: the body ended early")
             remaining -= len(chunk)
             yield chunk
 
@@ -345,8 +359,11 @@ class S3Writer(SpoolWriter):
             stat = await storage.stat(self.path)
         finally:
             await self.abort()
-        if stat is None:
-            raise FileChanged(self.path)
+        if stat is None or storage._hashes.get(stat.version) != self.digest:
+            # A concurrent upload replaced ours before the HEAD: describe our own
+            # bytes under a version that matches no stored object, so nothing
+            # cached for the path can carry our digest for another's bytes.
+            stat = FileStat(size=self.size, mtime=time.time(), version=("superseded", self.digest))
         return stat, replaced
 
 
@@ -366,7 +383,12 @@ class _Missing(Exception):
 
 
 def _translate(error: Exception) -> Exception:
+    from boto3.exceptions import S3UploadFailedError
     from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+
+    if isinstance(error, S3UploadFailedError):
+        # upload_file wraps the store's own answer (a 500, a 503 SlowDown) in this.
+        return StorageUnavailable(f"the store did not take the upload: {error}")
 
     if isinstance(error, ClientError):
         code = str(error.response.get("Error", {}).get("Code", ""))
