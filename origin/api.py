@@ -449,6 +449,9 @@ def storage_failures(url_path: str) -> Iterator[None]:
         raise Refused(507, "storage_full", f"{error}; free space, then retry", url_path) from None
     except StorageReadOnly as error:
         raise Refused(503, "storage_read_only", str(error), url_path) from None
+    except StorageUnavailable as error:
+        status = 504 if error.timeout else 503
+        raise Refused(status, "storage_unavailable", f"{error}; retry", url_path) from None
 
 
 def _declared_length(value: bytes | None, url_path: str) -> int | None:

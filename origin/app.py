@@ -75,6 +75,7 @@ UNAUTHORIZED = _plain(401, "Unauthorized", [(b"www-authenticate", b'Bearer realm
 PRECONDITION_FAILED = _plain(412, "Precondition Failed")
 SERVICE_UNAVAILABLE = _plain(503, "Service Unavailable", [(b"retry-after", b"1")])
 UNAVAILABLE = _plain(503, "Service Unavailable: storage unreachable", [(b"retry-after", b"5")])
+INTERNAL_ERROR = _plain(500, "Internal Server Error: the server log has the details")
 GATEWAY_TIMEOUT = _plain(504, "Gateway Timeout: storage too slow", [(b"retry-after", b"5")])
 
 
@@ -277,6 +278,12 @@ class MediaOrigin:
         except StorageUnavailable as error:
             logger.warning("storage unavailable for %s %s: %s", method, scope["path"], error)
             await _send_canned(send, GATEWAY_TIMEOUT if error.timeout else UNAVAILABLE, method)
+        except Exception:
+            # A bug, not a refusal: logged with its traceback here, because granian
+            # answers an app's exception with a bare 500 and logs nothing.
+            logger.exception("%s %s failed", method, scope["path"])
+            with contextlib.suppress(Exception):
+                await _send_canned(send, INTERNAL_ERROR, method)
 
     async def _write(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
         if method not in _WRITES:
