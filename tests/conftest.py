@@ -250,6 +250,20 @@ def new_bucket(endpoint: S3Endpoint) -> Bucket:
     return Bucket(endpoint, f"media-origin-test-{next(_bucket_numbers)}")
 
 
+def start_setup(
+    tmp_path: Path, request: pytest.FixtureRequest, config_body: str, env: dict[str, str]
+) -> RunningServer:
+    """A server for one of SETUPS (``request.param``): a fresh root, or a fresh bucket."""
+    server_name, backend = request.param
+    root = tmp_path / "media"
+    root.mkdir()
+    bucket = new_bucket(request.getfixturevalue("s3_endpoint")) if backend == "s3" else None
+    config = write_config(tmp_path, config_body, bucket=bucket)
+    server = start_server(config, root, server=server_name, env=env)
+    server.bucket = bucket
+    return server
+
+
 def write_files(root: Path, files: dict[str, bytes | str]) -> None:
     for name, content in files.items():
         target = root / name

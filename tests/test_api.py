@@ -12,7 +12,7 @@ import httpx
 import media_fixtures as fx
 import pytest
 
-from conftest import SETUP_IDS, SETUPS, new_bucket, start_server, write_config
+from conftest import SETUP_IDS, SETUPS, start_server, start_setup
 from origin.signing import signed_query
 
 TOKEN = "test-token-1234"
@@ -50,14 +50,8 @@ def pdf(text: str) -> bytes:
 
 @pytest.fixture(params=SETUPS, ids=SETUP_IDS)
 def api(tmp_path, request):
-    server_name, backend = request.param
-    root = tmp_path / "media"
-    root.mkdir()
-    bucket = new_bucket(request.getfixturevalue("s3_endpoint")) if backend == "s3" else None
-    config = write_config(tmp_path, CONFIG, bucket=bucket)
     env = {"TEST_MEDIA_TOKEN": TOKEN, "TEST_MEDIA_KEY": KEY}
-    with start_server(config, root, server=server_name, env=env) as server:
-        server.bucket = bucket
+    with start_setup(tmp_path, request, CONFIG, env) as server:
         yield server
 
 
