@@ -17,9 +17,9 @@ class CountingStorage(FilesystemStorage):
         super().__init__(root)
         self.computed = 0
 
-    def _hash_file(self, path, expected):
+    def _hash_file(self, path, expected, pinned=None):
         self.computed += 1
-        return super()._hash_file(path, expected)
+        return super()._hash_file(path, expected, pinned)
 
 
 def run(coroutine):
