@@ -2,6 +2,7 @@
 version other than the one the headers describe."""
 
 import asyncio
+import hashlib
 import os
 
 import pytest
@@ -174,3 +175,24 @@ def test_without_any_index_hashing_still_works(tmp_path):
     (tmp_path / "a.txt").write_bytes(b"x")
     storage = FilesystemStorage(tmp_path, index=HashIndex(None))
     assert len(run(storage.content_hash("a.txt", run(storage.stat("a.txt"))))) == 32
+
+
+def test_a_version_pinned_by_open_current_is_read_and_hashed_after_a_replace(tmp_path):
+    (tmp_path / "a.txt").write_bytes(b"first")
+    storage = FilesystemStorage(tmp_path)
+
+    async def scenario():
+        opened = await storage.open_current("a.txt")
+        (tmp_path / "b.txt").write_bytes(b"second!")
+        os.replace(tmp_path / "b.txt", tmp_path / "a.txt")  # replaced after the open
+        try:
+            digest = await storage.content_hash("a.txt", opened.stat, opened)
+            body = await opened.read(0, opened.stat.size)
+        finally:
+            opened.close()
+        return digest, bytes(body)
+
+    digest, body = run(scenario())
+    assert body == b"first"
+    assert digest == hashlib.sha256(b"first").hexdigest()[:32]
+    assert run(storage.open_current("missing.txt")) is None
