@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -105,6 +106,9 @@ class RunningServer:
         self.stop()
 
     def stop(self) -> None:
+        """Stop the server and every process it started (by PID): a granian worker
+        stuck in a system call must not outlive the test as an orphan."""
+        tree = _process_tree(self.process.pid) if self.process.poll() is None else []
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -112,6 +116,9 @@ class RunningServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        for pid in tree[1:]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         for file in (self.output, self.errors):
             if file is not None:
                 file.close()
@@ -119,8 +126,9 @@ class RunningServer:
 
 def _process_tree(pid: int) -> list[int]:
     found = [pid]
-    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        found += _process_tree(int(child))
+    with contextlib.suppress(OSError):
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            found += _process_tree(int(child))
     return found
 
 
