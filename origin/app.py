@@ -127,6 +127,7 @@ class MediaOrigin:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.observer.out.flush()
+                self.storage.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -118,6 +118,10 @@ class Storage(Protocol):
         """Whether the storage can be reached (a cheap check, for /readyz)."""
         ...
 
+    def close(self) -> None:
+        """A clean shutdown: leave nothing of this process's own behind."""
+        ...
+
     async def list(self, folder: str) -> list[tuple[str, FileStat]]:
         """The files directly in ``folder`` ("" for the root), by name; dot-files left out."""
         ...

@@ -240,7 +240,22 @@ class FilesystemStorage:
         except FileNotFoundError:
             return False
         self._known.pop(path, None)
+        self._remove_empty_folders(path)
         return True
+
+    def _remove_empty_folders(self, path: str) -> None:
+        """The folders a DELETE left empty go too, up to (never including) the root,
+        as an object store shows it: a folder exists while something is in it."""
+        parts = path.split("/")[:-1]
+        while parts:
+            try:
+                os.rmdir(self._full_path("/".join(parts)))
+            except OSError:
+                return  # not empty (or not ours to remove): stop climbing
+            parts.pop()
+
+    def close(self) -> None:
+        self.uploads.close()
 
     async def list(self, folder: str) -> list[tuple[str, FileStat]]:
         directory = self._full_path(folder) if folder else self.root
@@ -328,11 +343,18 @@ class FilesystemWriter(SpoolWriter):
 
 def _place(source: Path, target: Path) -> bool:
     """Rename into place (making folders as needed); whether a file was replaced."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_dir():
         raise IsADirectoryError(errno.EISDIR, "a folder is there", str(target))
     replaced = target.is_file()
-    os.replace(source, target)
+    for attempt in range(3):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(source, target)
+            break
+        except FileNotFoundError:
+            # A DELETE removed the folder, now empty, between our mkdir and rename.
+            if attempt == 2:
+                raise
     directory = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(directory)  # the rename itself survives a crash

@@ -173,6 +173,9 @@ class S3Storage:
             return False
         return True
 
+    def close(self) -> None:
+        """Nothing to leave: uploads spool to temporary files removed as they finish."""
+
     def forget(self, path: str) -> None:
         self._meta.pop(path, None)
 

@@ -40,6 +40,17 @@ class UploadArea:
             self._lock, self._folder = lock, folder
         return self._folder
 
+    def close(self) -> None:
+        """A clean shutdown: this process's folder and lock go (what an upload still in
+        it had written is abandoned, as it would be after a crash)."""
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                self._folder.with_suffix(".lock").unlink()
+            if self._lock is not None:
+                os.close(self._lock)
+            self._folder = self._lock = None
+
     def new_path(self) -> Path:
         return self.folder / f"{secrets.token_hex(8)}.part"
 
