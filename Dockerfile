@@ -1,6 +1,10 @@
-# media-origin: serves /data with the policies of /etc/media-origin/config.toml.
+# media-origin: serves /data with the policies of /etc/media-origin/config.toml
+# (the shipped folder policies). README "Running in Docker" has the whole story.
 #   docker build -t media-origin .
-#   docker run -p 8080:8080 -v "$PWD/media:/data:ro" media-origin
+#   docker run -p 8080:8080 -v "$PWD/media:/data:ro" media-origin      # serve only
+#   docker run -p 8080:8080 -v media-origin-data:/data -e MEDIA_ORIGIN_TOKEN=change-me media-origin
+# The user is media-origin, uid 10001: a host folder mounted at /data must be
+# writable by it for uploads (chown -R 10001:10001, or docker run --user).
 # Another config: -v "$PWD/config.toml:/etc/media-origin/config.toml:ro"
 # (its storage root must then be /data, or another mounted path).
 FROM python:3.11-slim

@@ -166,7 +166,13 @@ class MediaOrigin:
                 ready = await self.storage.ready()
             except StorageUnavailable:
                 ready = False
-            response = _plain(200, "ready") if ready else _plain(503, "storage not reachable")
+            if not ready:
+                response = _plain(503, "storage not reachable")
+            elif self.api.enabled and not await self.storage.writable():
+                # Reads are served, so the instance is ready; uploads are not taken.
+                response = _plain(200, "ready; storage is read-only: uploads answer 503")
+            else:
+                response = _plain(200, "ready")
             await _send_canned(send, response, method)
         else:
             await self.metrics(scope, send)

@@ -118,6 +118,10 @@ class Storage(Protocol):
         """Whether the storage can be reached (a cheap check, for /readyz)."""
         ...
 
+    async def writable(self) -> bool:
+        """Whether uploads can be stored (a cheap check, for /readyz)."""
+        ...
+
     def close(self) -> None:
         """A clean shutdown: leave nothing of this process's own behind."""
         ...

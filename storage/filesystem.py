@@ -254,6 +254,11 @@ class FilesystemStorage:
                 return  # not empty (or not ours to remove): stop climbing
             parts.pop()
 
+    async def writable(self) -> bool:
+        """access(2) answers for this process, and says EROFS for a read-only mount
+        even to root."""
+        return os.access(self.root, os.W_OK | os.X_OK)
+
     def close(self) -> None:
         self.uploads.close()
 

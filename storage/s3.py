@@ -173,6 +173,11 @@ class S3Storage:
             return False
         return True
 
+    async def writable(self) -> bool:
+        """A bucket's write permission cannot be asked without writing: assumed, and
+        a refused upload is a 503 that says so."""
+        return True
+
     def close(self) -> None:
         """Nothing to leave: uploads spool to temporary files removed as they finish."""
 

@@ -272,6 +272,24 @@ def start_setup(
     return server
 
 
+@contextlib.contextmanager
+def small_disk(path: Path, size: str = "2m") -> Iterator[Path]:
+    """A tmpfs of ``size`` at ``path``: a disk that really fills up, or that can be
+    made read-only (``mount -o remount,ro``) before a server starts on it."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
 def write_files(root: Path, files: dict[str, bytes | str]) -> None:
     for name, content in files.items():
         target = root / name

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import SERVERS, SETUP_IDS, SETUPS, start_server, start_setup, write_config
+from conftest import SERVERS, SETUP_IDS, SETUPS, small_disk, start_server, start_setup, write_config
 
 TOKEN = "fault-token-1234"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -331,23 +331,6 @@ def test_a_malformed_chunked_body_is_a_4xx_and_stores_nothing(api):
 
 
 # 6. A full disk and a read-only one: JSON answers, nothing lost.
-
-
-@contextlib.contextmanager
-def small_disk(path: Path, size: str = "2m"):
-    """A tmpfs of ``size`` at ``path``: a disk that really fills up."""
-    path.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 def test_a_full_disk_is_a_507_and_the_stored_file_survives(local, tmp_path):
