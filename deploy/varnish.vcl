@@ -1,13 +1,15 @@
 # Varnish in front of media-origin: it keeps each folder's policy.
-# {HOST} and {PORT} name the origin (the tests fill them in; in production,
-# write your origin's address, or use a director over several instances).
+#   varnishd -a :6081 -f "$PWD/deploy/varnish.vcl"
+# The backend is media-origin as `media-origin serve` starts it (127.0.0.1:8080);
+# write your origin's address here, or use a director over several instances
+# (README "Scaling out"). The tests run this file with only the port changed.
 vcl 4.1;
 
 import std;
 
 backend origin {
-    .host = "{HOST}";
-    .port = "{PORT}";
+    .host = "127.0.0.1";
+    .port = "8080";
 }
 
 sub vcl_backend_response {

@@ -1,9 +1,12 @@
 """How Meta will treat a media link, from the response alone: pure functions over
 a status, a header mapping and the first bytes of the body.
 
-Two sources, both in ../shared/: the header rules of Meta's "Media HTTP Caching"
-text (the seed document), and the current send-messages page, which says only
-that a link is cached for 10 minutes keyed by the exact URL string.
+Two public sources: the header rules of the "Media HTTP Caching" section of
+Meta's Cloud API send-messages guide
+(https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#media-http-caching),
+and Meta's current "Service messages" page (section "Media caching",
+https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/send-messages),
+which says only that a link is cached for 10 minutes keyed by the exact URL string.
 """
 
 from __future__ import annotations

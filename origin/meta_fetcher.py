@@ -1,8 +1,8 @@
 """Does a request look like Meta's media fetcher? The one rule, for the access log
 and the metrics only: it never allows or refuses anything.
 
-Meta does not document its fetcher (../shared/whatsapp-media-facts.md, section 2):
-the user agent seen from Meta's side is ``facebookexternalua``, and Meta's
+Meta does not document its fetcher. Operators' public access logs show the user
+agent ``facebookexternalua``, and Meta's
 traffic comes from its own network, AS32934. A request counts when either
 matches: the user agent, or a client address in ``[log] meta_networks``
 (default: the AS32934 ranges below, as published in routing registries).

@@ -1,8 +1,9 @@
 """WhatsApp's media rules as data: the one table serving, checks and uploads read.
 
-Values come from ../shared/whatsapp-media-facts.md (section 1a: Meta's current
-"Media" page and the per-type message pages, 2025-12 to 2026-06). Where sources
-disagree (section 1b) the table follows Meta's current wording and says so:
+Values come from Meta's current "Media" page
+(https://developers.facebook.com/documentation/business-messaging/whatsapp/business-phone-numbers/media#supported-media-types)
+and the per-type message pages, read 2025-12 to 2026-06. Where sources disagree
+the table follows Meta's current wording and says so:
 
 * 3GPP is ``video/3gpp`` (Meta, and the upload endpoint's own error text);
   AWS and several BSPs write ``video/3gp``.

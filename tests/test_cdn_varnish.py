@@ -17,6 +17,10 @@ pytestmark = pytest.mark.skipif(
     not os.path.exists(VARNISHD), reason="varnish not installed (.ci/run installs it)"
 )
 
+# The shipped file's backend is the default `media-origin serve` address; the
+# tests change its port only.
+SHIPPED_BACKEND = '.port = "8080";'
+
 POLICIES = """
 [policy."/week"]
 cache_control = "max-age=604800"
@@ -40,8 +44,9 @@ def cdn(tmp_path):
     write_files(root, {name: b"%PDF-1.4 " + name.encode() for name in names})
     with start_server(write_config(tmp_path, POLICIES), root) as origin:
         vcl = tmp_path / "varnish.vcl"
-        template = (REPO / "deploy" / "varnish.vcl").read_text()
-        vcl.write_text(template.replace("{HOST}", "127.0.0.1").replace("{PORT}", str(origin.port)))
+        shipped = (REPO / "deploy" / "varnish.vcl").read_text()
+        assert SHIPPED_BACKEND in shipped
+        vcl.write_text(shipped.replace(SHIPPED_BACKEND, f'.port = "{origin.port}";'))
         port, workdir = free_port(), tmp_path / "varnish"
         varnish = subprocess.Popen(
             [
@@ -122,3 +127,15 @@ def test_a_no_cache_folder_is_revalidated_with_a_304(cdn):
         again, reached, not_modified = cdn.get("/catalog/list.pdf")
         assert (again.status_code, reached, not_modified) == (200, 1, 1)
         assert again.content == first.content
+
+
+def test_the_shipped_vcl_compiles_as_it_is():
+    """The README calls it a working configuration: varnishd -C must accept it unchanged."""
+    result = subprocess.run(
+        [VARNISHD, "-C", "-f", str(REPO / "deploy" / "varnish.vcl")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert '.host = "127.0.0.1";' in (REPO / "deploy" / "varnish.vcl").read_text()

@@ -77,3 +77,20 @@ def test_the_api_examples_work_as_written(tmp_path):
     assert [f["path"] for f in posted] == ["/catalog/price-list.pdf", "/catalog/welcome.txt"]
     assert {f["path"] for f in listing} == {"/catalog/price-list.pdf", "/catalog/welcome.txt"}
     assert not (tmp_path / "media" / "campaigns" / "2026" / "promo.png").exists()  # deleted
+
+
+def test_the_repository_stands_on_its_own():
+    """No file of the repository points at a workplace folder a clone does not have."""
+    import subprocess
+
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    offenders = [
+        name
+        for name in tracked
+        if (REPO / name).is_file()
+        and "shared/" in (REPO / name).read_text(encoding="utf-8", errors="ignore")
+        and name != "tests/test_readme.py"
+    ]
+    assert offenders == []
