@@ -34,6 +34,10 @@ class MetaView:
     ttl_seconds: int | None
     revalidates: bool
     summary: str
+    # Meta ignores an ETag next to Cache-Control or Last-Modified. That is the
+    # shipped config's normal answer (the ETag still serves CDNs and browsers),
+    # so it is a fact in --json, never a problem printed under every healthy link.
+    etag_ignored: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -41,6 +45,7 @@ class MetaView:
             "ttl_seconds": self.ttl_seconds,
             "revalidates": self.revalidates,
             "summary": self.summary,
+            "etag_ignored": self.etag_ignored,
         }
 
 
@@ -51,21 +56,15 @@ def meta_caching(headers: Mapping[str, str]) -> tuple[MetaView, list[Problem]]:
     etag = headers.get("etag")
     directives = _directives(cache_control) if cache_control is not None else {}
     problems: list[Problem] = []
-    if etag is not None and (cache_control is not None or last_modified is not None):
-        problems.append(
-            Problem(
-                "etag_ignored",
-                INFO,
-                "Meta ignores the ETag because Cache-Control or Last-Modified is present",
-            )
-        )
+    etag_ignored = etag is not None and (cache_control is not None or last_modified is not None)
     if cache_control is None and last_modified is None and etag is None:
         problems.append(
             Problem(
                 "not_cacheable",
                 WARNING,
                 "no Cache-Control, Last-Modified or ETag: Meta does not cache the file and fetches "
-                "it again for every message",
+                "it again for every message; send Cache-Control: max-age=86400 (a folder's "
+                'cache_control = "max-age=86400" here) if the file may be cached',
             )
         )
         view = MetaView(False, None, False, "not cached: none of the three caching headers")
@@ -87,7 +86,8 @@ def meta_caching(headers: Mapping[str, str]) -> tuple[MetaView, list[Problem]]:
                     "no_cache_without_last_modified",
                     ERROR,
                     "Cache-Control: no-cache needs Last-Modified: Meta revalidates a no-cache "
-                    "link by comparing Last-Modified",
+                    "link by comparing Last-Modified; send Last-Modified (the folder's "
+                    "last_modified = true here), or use max-age instead of no-cache",
                 )
             )
         view = MetaView(
@@ -107,7 +107,8 @@ def meta_caching(headers: Mapping[str, str]) -> tuple[MetaView, list[Problem]]:
             "Meta's behaviour is not documented",
         )
     summary = f"{view.summary}. {_URL_NOTE}"
-    return MetaView(view.cached, view.ttl_seconds, view.revalidates, summary), problems
+    view = MetaView(view.cached, view.ttl_seconds, view.revalidates, summary, etag_ignored)
+    return view, problems
 
 
 def _directives(value: str) -> dict[str, str | None]:
@@ -135,16 +136,15 @@ def check_response(status: int, headers: Mapping[str, str], sniffed: str | None)
         ]
     problems = []
     if status >= 400 or status < 200:
-        problems.append(
-            Problem("http_error", ERROR, f"HTTP {status}: Meta's fetch fails (error 131053)")
-        )
+        problems.append(Problem("http_error", ERROR, _http_error_message(status)))
     declared = headers.get("content-type")
     if base_type(declared or "") == HTML or sniffed == HTML:
         problems.append(
             Problem(
                 "html_response",
                 ERROR,
-                "the response is an HTML page: Meta reports 'Unsupported mime type text/html'",
+                "the response is an HTML page: Meta reports 'Unsupported mime type text/html'; "
+                "link to the media file itself, not to a page about it",
             )
         )
     if status >= 400 or problems:
@@ -155,7 +155,9 @@ def check_response(status: int, headers: Mapping[str, str], sniffed: str | None)
             Problem(
                 "unsupported_type",
                 ERROR,
-                f"Content-Type {declared or '(none)'} is not a type WhatsApp accepts by link",
+                f"Content-Type {declared or '(none)'} is not a type WhatsApp accepts by link; "
+                "serve the file with its WhatsApp type (image/jpeg, video/mp4, audio/ogg; "
+                "codecs=opus, application/pdf, ...)",
             )
         )
     elif rule.content_type != base_type(rule.content_type) and "codecs" not in declared.lower():
@@ -165,7 +167,7 @@ def check_response(status: int, headers: Mapping[str, str], sniffed: str | None)
                 WARNING,
                 f"Content-Type {declared} without codecs=opus: Meta names "
                 f"'{rule.content_type}' as the accepted label, and plain audio/ogg is reported "
-                "rejected",
+                "rejected; send Content-Type: audio/ogg; codecs=opus",
             )
         )
     if rule is not None and not same_kind(rule.content_type, sniffed):
@@ -173,11 +175,25 @@ def check_response(status: int, headers: Mapping[str, str], sniffed: str | None)
             Problem(
                 "content_type_mismatch",
                 ERROR,
-                f"Content-Type says {declared} but the bytes are {sniffed or 'of no known type'}",
+                f"Content-Type says {declared} but the bytes are {sniffed or 'of no known type'}; "
+                "serve the file under the name of its real type, or convert it to the declared one",
             )
         )
     problems += _length_problems(headers, rule)
     return problems
+
+
+def _http_error_message(status: int) -> str:
+    """The failing status, and what to do about it: Meta never retries by itself."""
+    if status in (401, 403):
+        fix = "the link must be public (or signed, for a signed folder): Meta sends no credentials"
+    elif status in (404, 410):
+        fix = "nothing is at this URL: check the path, or upload the file there"
+    elif status >= 500:
+        fix = "the server failed: see its log, then try the link again"
+    else:
+        fix = "the link must answer 200 with the file itself"
+    return f"HTTP {status}: Meta's fetch fails (error 131053); {fix}"
 
 
 def _length_problems(headers: Mapping[str, str], rule: MediaRule | None) -> list[Problem]:
@@ -187,7 +203,8 @@ def _length_problems(headers: Mapping[str, str], rule: MediaRule | None) -> list
             Problem(
                 "no_content_length",
                 WARNING,
-                "no Content-Length: Meta cannot tell the size before downloading",
+                "no Content-Length: Meta cannot tell the size before downloading; serve the "
+                "file with Content-Length (not chunked or compressed on the fly)",
             )
         ]
     return check_size(rule, int(length)) if rule is not None else []

@@ -119,7 +119,7 @@ def explain_json(target, *options):
         ("/private.jpg", 0, False, None, False, {"not_cacheable"}),
         ("/bare.jpg", 0, False, None, False, {"not_cacheable"}),
         ("/etag-only.jpg", 0, None, None, False, set()),
-        ("/etag-and-cc.jpg", 0, True, 60, False, {"etag_ignored"}),
+        ("/etag-and-cc.jpg", 0, True, 60, False, set()),
     ],
 )
 def test_each_caching_combination_of_the_seed(
@@ -172,13 +172,61 @@ def test_a_host_that_does_not_answer(tmp_path):
 
     code, explanation = explain_json(f"http://127.0.0.1:{free_port()}/a.jpg")
     assert code == 1
+    assert explanation["status"] is None  # no HTTP answer: not a made-up "HTTP 0"
     assert explanation["problems"][0]["code"] == "http_error"
+
+
+def test_a_refused_connection_is_one_line(tmp_path):
+    from conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/a.jpg"
+    result = explain(url)
+    assert result.returncode == 1
+    (line,) = result.stdout.splitlines()
+    assert (
+        line.startswith(url)
+        and "cannot connect" in line
+        and "check that a server runs there" in line
+    )
+    assert "HTTP 0" not in line and "10 minutes" not in line
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [("/missing.jpg", "HTTP 404"), ("/redirect.jpg", "HTTP 302 redirect to /max-age.jpg")],
+)
+def test_a_non_2xx_answer_is_one_line(site, path, says):
+    result = explain(site + path)
+    assert result.returncode == 1
+    (line,) = result.stdout.splitlines()
+    assert line.startswith(site + path) and says in line
+    assert "Meta's fetch" in line or "does not follow redirects" in line
+    assert "10 minutes" not in result.stdout and "content-type:" not in result.stdout
+
+
+def test_a_non_2xx_answer_in_json_caches_nothing(site):
+    code, explanation = explain_json(site + "/missing.jpg")
+    assert code == 1 and explanation["meta"]["cached"] is False
+    assert "10 minutes" not in explanation["meta"]["summary"]
+
+
+def test_a_scheme_other_than_http_is_bad_usage(site):
+    result = explain("ftp://127.0.0.1/a.jpg")
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert "http:// and https://" in line
 
 
 def test_json_has_the_issue_fields(site):
     _, explanation = explain_json(site + "/max-age.jpg")
     assert set(explanation) == {"target", "status", "headers", "policy", "meta", "problems"}
-    assert set(explanation["meta"]) == {"cached", "ttl_seconds", "revalidates", "summary"}
+    assert set(explanation["meta"]) == {
+        "cached",
+        "ttl_seconds",
+        "revalidates",
+        "summary",
+        "etag_ignored",
+    }
     assert explanation["headers"]["cache-control"] == "max-age=604800"
 
 
@@ -225,9 +273,61 @@ class TestStoredPaths:
         assert explanation["meta"]["cached"] is False
         assert "etag" not in explanation["headers"]
 
-    @pytest.mark.parametrize("target", ["/missing.jpg", "/../etc/passwd", "/campaigns/"])
+    @pytest.mark.parametrize("target", ["/missing.jpg", "/../no-such-dir/passwd", "/campaigns/"])
     def test_nothing_served_there(self, setup, target):
         _, config = setup
         code, explanation = explain_json(target, "--config", str(config))
         assert code == 1
         assert explanation["status"] == 404
+
+    def test_a_missing_stored_path_is_one_line(self, setup):
+        _, config = setup
+        result = explain("/campaigns/nope.jpg", "--config", str(config))
+        assert result.returncode == 1
+        (line,) = result.stdout.splitlines()
+        assert "HTTP 404" in line and "/campaigns/nope.jpg" in line and "upload" in line
+
+    @pytest.mark.parametrize("relative", [False, True])
+    def test_a_file_on_disk_under_the_root_is_its_stored_path(self, setup, relative):
+        root, config = setup
+        file = root / "campaigns" / "promo.jpg"
+        target = "campaigns/promo.jpg" if relative else str(file)
+        result = subprocess.run(
+            [str(SCRIPT), "explain", "--json", "--config", str(config), target],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=root,
+        )
+        assert result.returncode == 0, result.stderr
+        explanation = json.loads(result.stdout)
+        assert explanation["target"] == "/campaigns/promo.jpg"
+        assert explanation["status"] == 200 and explanation["policy"] == "/campaigns"
+
+    def test_a_file_on_disk_outside_the_root_is_bad_usage(self, setup, tmp_path):
+        _, config = setup
+        outside = tmp_path / "elsewhere.jpg"
+        outside.write_bytes(JPEG)
+        result = explain(str(outside), "--config", str(config))
+        assert result.returncode == 2 and result.stdout == ""
+        (line,) = result.stderr.splitlines()
+        assert "not under the storage root" in line and "media-origin check" in line
+
+
+def test_a_healthy_link_under_the_shipped_config_has_no_problem(tmp_path):
+    """The shipped config.toml's folder policies (max-age, Last-Modified, a strong
+    ETag) are what Meta should get: nothing to flag, the ETag included."""
+    from conftest import REPO
+
+    root = tmp_path / "media"
+    (root / "campaigns").mkdir(parents=True)
+    (root / "campaigns" / "promo.jpg").write_bytes(JPEG)
+    shipped = (REPO / "config.toml").read_text()
+    config = tmp_path / "config.toml"
+    config.write_text(shipped.replace('root = "media"', f'root = "{root}"'))
+    with start_server(config, root) as server:
+        code, explanation = explain_json(f"{server.url}/campaigns/promo.jpg")
+        human = explain(f"{server.url}/campaigns/promo.jpg")
+    assert code == 0 and explanation["problems"] == []
+    assert explanation["meta"]["etag_ignored"] is True
+    assert "problems: none" in human.stdout and "etag" not in human.stdout.split("Meta:")[1]

@@ -18,8 +18,8 @@ LM = "Tue, 22 Feb 2022 22:22:22 GMT"
         ({"cache-control": "private, max-age=60"}, False, None, False, {"not_cacheable"}),
         ({}, False, None, False, {"not_cacheable"}),
         ({"etag": '"33a64df5"'}, None, None, False, set()),
-        ({"cache-control": "max-age=60", "etag": '"x"'}, True, 60, False, {"etag_ignored"}),
-        ({"last-modified": LM, "etag": '"x"'}, None, None, False, {"etag_ignored"}),
+        ({"cache-control": "max-age=60", "etag": '"x"'}, True, 60, False, set()),
+        ({"last-modified": LM, "etag": '"x"'}, None, None, False, set()),
         ({"cache-control": "public"}, None, None, False, set()),
         ({"cache-control": "max-age=60, bogus=(1"}, True, 60, False, set()),  # lenient
     ],
@@ -29,6 +29,34 @@ def test_meta_caching(headers, cached, ttl, revalidates, codes):
     assert (view.cached, view.ttl_seconds, view.revalidates) == (cached, ttl, revalidates)
     assert {p.code for p in problems} == codes
     assert "exact URL" in view.summary  # the current documented behaviour is always said
+
+
+@pytest.mark.parametrize(
+    ("headers", "ignored"),
+    [
+        # the shipped config's answer: max-age, Last-Modified and a strong ETag
+        ({"cache-control": "max-age=86400", "last-modified": LM, "etag": '"x"'}, True),
+        ({"last-modified": LM, "etag": '"x"'}, True),
+        ({"etag": '"x"'}, False),
+        ({"cache-control": "max-age=60"}, False),
+    ],
+)
+def test_an_ignored_etag_is_a_fact_not_a_problem(headers, ignored):
+    """Normal for the shipped config: said in --json, never listed as a problem."""
+    view, problems = meta_caching(headers)
+    assert view.etag_ignored is ignored
+    assert view.to_json()["etag_ignored"] is ignored
+    assert "etag_ignored" not in {p.code for p in problems}
+
+
+@pytest.mark.parametrize(
+    ("status", "fix"),
+    [(404, "upload the file there"), (403, "must be public"), (502, "see its log")],
+)
+def test_an_http_error_says_what_to_do(status, fix):
+    (problem,) = check_response(status, {}, None)
+    assert problem.code == "http_error" and f"HTTP {status}" in problem.message
+    assert fix in problem.message
 
 
 def test_levels():
