@@ -544,10 +544,20 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> MediaOrigin
 
 
 def resolve_config(config_path: str | os.PathLike[str] | None) -> Config:
-    """Find and load the config; raise ConfigError for a bad or missing explicit one."""
-    explicit = config_path or os.environ.get(CONFIG_ENV)
-    if explicit:
-        return load_config(explicit)
+    """Find and load the config; raise ConfigError for a bad or missing explicit one.
+
+    A failure says where it looked and how to give a config: the operator who runs
+    a command outside the repository must learn both from the one line."""
+    if config_path:
+        return load_config(config_path)
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        if not Path(from_env).exists():
+            raise ConfigError(
+                f"${CONFIG_ENV} names {from_env}, which does not exist: "
+                f"point it at a config file, or unset it"
+            )
+        return load_config(from_env)
     default = Path.cwd() / "config.toml"
     if default.exists():
         return load_config(default)
@@ -555,5 +565,7 @@ def resolve_config(config_path: str | os.PathLike[str] | None) -> Config:
         return default_config(Path.cwd())
     except ConfigError as error:
         raise ConfigError(
-            f"no ./config.toml here and the built-in default failed: {error}"
+            f"no ./config.toml here ({Path.cwd()}), ${CONFIG_ENV} is not set, and the "
+            f"built-in default failed: {error}; give a config with --config PATH "
+            f"or {CONFIG_ENV}=PATH"
         ) from None
