@@ -3,25 +3,98 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from origin import __version__
-from origin.config import Config, ConfigError
+from origin.config import ApiConfig, Config, ConfigError, ServerConfig, StorageConfig
 from origin.errors import CommandError
 
 SERVERS = ("granian", "uvicorn")  # origin.servers runs them; imported only to serve
 DEFAULT_SERVER = "granian"  # chosen by bench/run.py: see README "Performance"
+CONFIG_ENV = "MEDIA_ORIGIN_CONFIG"  # as origin.app, which is imported only when needed
+TOKEN_ENV = "MEDIA_ORIGIN_TOKEN"
+SIGNING_KEY_ENV = "MEDIA_ORIGIN_SIGNING_KEY"
+
+# What each subcommand's --help ends with: a description, then examples to copy.
+HELP: dict[str, tuple[str, str]] = {
+    "serve": (
+        "Serve the storage over HTTP, with the folder policies of the config.\n"
+        "Refuses to start (exit 2) when its address is already served.",
+        "examples:\n"
+        "  media-origin serve\n"
+        "  media-origin serve --config /etc/media-origin/config.toml --port 8081\n"
+        "  media-origin serve --server uvicorn --workers 4",
+    ),
+    "check": (
+        "Check stored files against WhatsApp's media rules: type, size, codecs.\n"
+        "Exit 1 if any file would be rejected.",
+        "examples:\n"
+        "  media-origin check\n"
+        "  media-origin check /campaigns media/stickers/hi.webp\n"
+        "  media-origin check --json /campaigns > report.json",
+    ),
+    "explain": (
+        "Show the headers a link answers with and how Meta will fetch and cache it.\n"
+        "An http(s):// URL is fetched once and needs no config; a stored path is\n"
+        "answered from the configured storage.",
+        "examples:\n"
+        "  media-origin explain /campaigns/promo.png\n"
+        "  media-origin explain https://media.example.com/campaigns/promo.png",
+    ),
+    "upload": (
+        "Upload files or folders through a server's upload API (needs the API token\n"
+        f"in ${TOKEN_ENV}, or the variable the config's [api] token_env names).\n"
+        "A file goes to FOLDER/its-name; a folder's contents go under FOLDER, keeping\n"
+        "their layout below it (the folder's own name is not added). Two sources that\n"
+        "would land on the same stored path are refused before anything is sent, and\n"
+        "so is a file over WhatsApp's limit for its kind.",
+        "examples:\n"
+        "  media-origin upload promo.jpg --to /campaigns\n"
+        "  media-origin upload ./batch --to /campaigns/batch    # batch/a.jpg -> "
+        "/campaigns/batch/a.jpg\n"
+        "  media-origin upload a.pdf --to /docs --url https://media.example.com",
+    ),
+    "sign": (
+        "Print a signed, expiring link to a stored path, made offline with the key\n"
+        "the server checks ([api] signing_key_env, else $MEDIA_ORIGIN_SIGNING_KEY).",
+        "examples:\n"
+        "  media-origin sign /invoices/INV-0001.pdf\n"
+        "  media-origin sign /invoices/INV-0001.pdf --ttl 10m",
+    ),
+    "completion": (
+        "Print a shell completion script for media-origin.",
+        "examples:\n"
+        '  eval "$(media-origin completion bash)"     # in ~/.bashrc\n'
+        '  eval "$(media-origin completion zsh)"      # in ~/.zshrc',
+    ),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="media-origin",
         description="A link host for WhatsApp media messages sent by link.",
+        epilog="Run 'media-origin COMMAND --help' for a command's options and examples.",
     )
     parser.add_argument("--version", action="version", version=f"media-origin {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    serve = commands.add_parser("serve", help="serve the storage over HTTP")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        description, epilog = HELP[name]
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=description,
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    serve = command("serve", "serve the storage over HTTP")
     _config_option(serve)
     serve.add_argument("--host", metavar="H", help="address to bind (default: [server] host)")
     serve.add_argument(
@@ -36,9 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SERVER,
         help=f"the HTTP server to run under (default: {DEFAULT_SERVER})",
     )
-    check = commands.add_parser(
-        "check",
-        help="check stored files against WhatsApp's media rules (exit 1 if any is rejected)",
+    check = command(
+        "check", "check stored files against WhatsApp's media rules (exit 1 if any is rejected)"
     )
     _config_option(check)
     check.add_argument("--json", action="store_true", help="print a JSON list of reports")
@@ -48,30 +120,35 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="files or folders, on disk or as stored paths (default: the whole storage)",
     )
-    explain = commands.add_parser(
-        "explain", help="show a link's headers and how Meta will fetch and cache it"
-    )
+    explain = command("explain", "show a link's headers and how Meta will fetch and cache it")
     _config_option(explain)
     explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
     explain.add_argument(
         "target", metavar="TARGET", help="a stored path (/campaigns/promo.jpg) or an http(s):// URL"
     )
-    upload = commands.add_parser("upload", help="upload files or folders through the API")
+    upload = command("upload", "upload files or folders through the API")
     _config_option(upload)
     upload.add_argument("sources", nargs="+", metavar="FILE_OR_FOLDER")
     upload.add_argument(
         "--to", required=True, metavar="FOLDER", help="stored folder, e.g. /campaigns"
     )
     upload.add_argument(
-        "--server", metavar="URL", help="the origin's URL (default: http://[server] host:port)"
+        "--url",
+        metavar="URL",
+        type=_url,
+        help="the server's address (default: http://[server] host:port of the config)",
     )
+    # The old spelling, for one release: --server names the HTTP server everywhere else.
+    upload.add_argument("--server", dest="deprecated_server", type=_url, help=argparse.SUPPRESS)
     upload.add_argument("--force", action="store_true", help="store files the rules refuse")
-    sign = commands.add_parser("sign", help="print a signed, expiring link to a stored path")
+    sign = command("sign", "print a signed, expiring link to a stored path")
     _config_option(sign)
     sign.add_argument("path", metavar="PATH")
     sign.add_argument(
         "--ttl", default="1h", type=_duration, help="how long the link works (default: 1h)"
     )
+    completion = command("completion", "print a shell completion script (bash or zsh)")
+    completion.add_argument("shell", choices=("bash", "zsh"))
     return parser
 
 
@@ -90,11 +167,21 @@ def _duration(value: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _url(value: str) -> str:
+    """An http(s):// address: 'localhost:8080' would be taken for a path by httpx."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an http(s):// URL (e.g. http://127.0.0.1:8080)"
+        )
+    return value
+
+
 def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         metavar="PATH",
-        help="config file (default: $MEDIA_ORIGIN_CONFIG, else ./config.toml, "
+        help=f"config file (default: ${CONFIG_ENV}, else ./config.toml, "
         "else the built-in default serving ./media)",
     )
 
@@ -110,67 +197,197 @@ def _port(value: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = QuietPipe(sys.stdout)
+    if args.command == "completion":
+        out.write(completion_script(parser, args.shell))
+        return 0
     if args.command == "serve" and args.workers > 1:
         _multiprocess_metrics()  # before prometheus-client is imported, here or in a fork
-    config = _config(args)
-    if config is None:
-        return 2
     try:
-        return COMMANDS[args.command](config, args)
+        config = _config(args)
+        if config is None:
+            return 2
+        return COMMANDS[args.command](config, args, out)
     except CommandError as error:
         print(f"media-origin {args.command}: {error}", file=sys.stderr)
         return 2
 
 
+class QuietPipe:
+    """stdout that a closed pipe (``media-origin upload … | head``) silences instead
+    of ending the command with a BrokenPipeError traceback: the command carries on
+    (an upload under way is finished, not abandoned half-way) and exits with its
+    usual status; only the printing stops. Each write is flushed, so a reader sees
+    each uploaded link as it is stored."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.closed_by_reader = False
+
+    def write(self, text: str) -> int:
+        if self.closed_by_reader:
+            return len(text)
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except BrokenPipeError:
+            self.closed_by_reader = True
+            # What is left in the buffer goes nowhere, and the interpreter's last
+            # flush at exit finds nothing to complain about.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_by_reader:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self.write("")
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+
 def _multiprocess_metrics() -> None:
     """Workers write their metrics to files in a fresh folder; /metrics adds them up."""
-    import os
     import tempfile
 
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="media-origin-metrics-")
+
+
+def needs_storage(args: argparse.Namespace) -> bool:
+    """Whether the command reads the storage, so needs a config with a storage root.
+    ``upload`` and ``sign`` talk to (or sign for) a server, and ``explain URL`` only
+    fetches a URL: run from any folder, they must not stop at a missing ./media."""
+    if args.command in ("upload", "sign"):
+        return False
+    if args.command == "explain":
+        return not args.target.lower().startswith(("http://", "https://"))
+    return True
 
 
 def _config(args: argparse.Namespace) -> Config | None:
     """The checked config, or None after printing the one-line error."""
     from origin.app import resolve_config
 
+    given = args.config or os.environ.get(CONFIG_ENV) or (Path.cwd() / "config.toml").exists()
     try:
+        if not needs_storage(args) and not given:
+            return client_config()
         return resolve_config(args.config)
     except ConfigError as error:
-        print(f"media-origin: {error}", file=sys.stderr)
+        print(f"media-origin {args.command}: {error}", file=sys.stderr)
         return None
 
 
-def check(config: Config, args: argparse.Namespace) -> int:
+def client_config() -> Config:
+    """What a command that needs no storage runs on when no config is found: the
+    built-in default's server address and the usual secret names, and no storage."""
+    key = os.environ.get(SIGNING_KEY_ENV)
+    return Config(
+        source="built-in client default (no config file found)",
+        path=None,
+        server=ServerConfig(),
+        storage=StorageConfig(root=None),
+        policies=_default_policies(),
+        api=ApiConfig(
+            token_env=TOKEN_ENV,
+            signing_key_env=SIGNING_KEY_ENV if key else None,
+            token=os.environ.get(TOKEN_ENV) or None,
+            signing_key=key.encode() if key else None,
+        ),
+    )
+
+
+def _default_policies():
+    from origin.policy import PolicyTable
+
+    return PolicyTable()
+
+
+def warn_if_private(base_url: str) -> None:
+    """One stderr line when links would name an address Meta cannot reach: links to
+    a loopback or private address work in a local browser and fail on WhatsApp."""
+    host = urlsplit(base_url).hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+        where = (
+            "a loopback"
+            if address.is_loopback
+            else "a private"
+            if address.is_private or address.is_link_local
+            else None
+        )
+    except ValueError:
+        where = "a loopback" if host == "localhost" or host.endswith(".localhost") else None
+    if where is None:
+        return
+    print(
+        f"media-origin: warning: base_url {base_url} is {where} address, which Meta "
+        "cannot fetch; set [server] base_url in the config to the public https:// "
+        "address of this server (a CDN, a reverse proxy or a tunnel)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def check(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
     from origin.check import run_check
 
-    return run_check(config, args.paths, args.json, sys.stdout)
+    return run_check(config, args.paths, args.json, out)
 
 
-def explain(config: Config, args: argparse.Namespace) -> int:
+def explain(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
     from origin.explain import run_explain
 
-    return run_explain(config, args.target, args.json, sys.stdout)
+    return run_explain(config, args.target, args.json, out)
 
 
-def upload(config: Config, args: argparse.Namespace) -> int:
+def upload(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
     from origin.client import run_upload
 
-    return run_upload(config, args.sources, args.to, args.server, args.force, sys.stdout)
+    url = args.url
+    if args.deprecated_server is not None:
+        if url is not None and url != args.deprecated_server:
+            raise CommandError("give the server's address once, with --url")
+        print(
+            "media-origin upload: warning: --server URL is deprecated, use --url URL "
+            "(--server will mean only the HTTP server, as for serve)",
+            file=sys.stderr,
+        )
+        url = args.deprecated_server
+    return run_upload(config, args.sources, args.to, url, args.force, out, warn_if_private)
 
 
-def sign(config: Config, args: argparse.Namespace) -> int:
+def sign(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
     from origin.client import run_sign
 
-    return run_sign(config, args.path, args.ttl, sys.stdout)
+    if config.api.signing_key is None:
+        where = (
+            f"the config {config.source} has no [api] signing_key_env"
+            if config.path is not None
+            else f"no config was found (--config, ${CONFIG_ENV}, ./config.toml) "
+            f"and ${SIGNING_KEY_ENV} is not set"
+        )
+        raise CommandError(
+            f"signing needs the server's key: {where}; give the server's config with "
+            f"--config PATH, or set {SIGNING_KEY_ENV}"
+        )
+    warn_if_private(config.server.base_url)
+    return run_sign(config, args.path, args.ttl, out)
 
 
-def serve(config: Config, args: argparse.Namespace) -> int:
-    from origin.servers import RUNNERS
+def serve(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
+    from origin.servers import RUNNERS, refuse_if_served
 
     host = args.host or config.server.host
     port = args.port or config.server.port
+    refuse_if_served(host, port)
+    warn_if_private(config.server.base_url)
     print(
         f"media-origin: serving {config.storage.describe()} on http://{host}:{port} "
         f"under {args.server}, {args.workers} worker(s) (config: {config.source})",
@@ -181,4 +398,64 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"serve": serve, "check": check, "explain": explain, "upload": upload, "sign": sign}
+def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
+    """A completion script made from the parser itself, so it never lags behind it:
+    subcommands, then each one's options, the choices of an option that has some,
+    and file names everywhere else. zsh runs the bash one through bashcompinit."""
+    commands = _subcommands(parser)
+    lines = [
+        f"# media-origin completion, generated by 'media-origin completion {shell}'",
+    ]
+    if shell == "zsh":
+        lines += ["autoload -U +X bashcompinit && bashcompinit"]
+    lines += [
+        "_media_origin() {",
+        '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"',
+        '    local command="${COMP_WORDS[1]}"',
+        '    if [ "$COMP_CWORD" -eq 1 ]; then',
+        f'        COMPREPLY=($(compgen -W "{" ".join(commands)} --help --version" -- "$cur"))',
+        "        return",
+        "    fi",
+        '    case "$command $prev" in',
+    ]
+    for name, sub in commands.items():
+        for action in sub._actions:
+            if action.choices and action.option_strings:
+                for option in action.option_strings:
+                    words = " ".join(action.choices)
+                    lines.append(
+                        f'        "{name} {option}") COMPREPLY=($(compgen -W "{words}"'
+                        ' -- "$cur")); return;;'
+                    )
+    lines += ["    esac", '    case "$command" in']
+    for name, sub in commands.items():
+        options = [
+            option
+            for action in sub._actions
+            if action.help != argparse.SUPPRESS
+            for option in action.option_strings
+        ]
+        positional = [a for a in sub._actions if not a.option_strings and a.choices]
+        words = " ".join(options + [c for a in positional for c in a.choices])
+        lines.append(
+            f'        {name}) COMPREPLY=($(compgen -W "{words}" -- "$cur"))\n'
+            '            [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"));;'
+        )
+    lines += ["    esac", "}", "complete -o filenames -F _media_origin media-origin", ""]
+    return "\n".join(lines)
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+COMMANDS: dict[str, Callable[[Config, argparse.Namespace, QuietPipe], int]] = {
+    "serve": serve,
+    "check": check,
+    "explain": explain,
+    "upload": upload,
+    "sign": sign,
+}

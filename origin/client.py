@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from origin.config import Config
 from origin.errors import CommandError
@@ -23,26 +23,80 @@ class ClientError(CommandError):
 
 
 def upload_targets(sources: list[str], folder: str) -> list[tuple[Path, str]]:
-    """(local file, stored path): a folder uploads recursively, keeping its layout."""
+    """(local file, stored path) for each file to upload.
+
+    A file goes to ``folder/its-name``; a folder's contents go under ``folder``
+    itself, keeping their layout below it, as ``cp -r dir/. folder`` or ``rsync
+    dir/ folder`` would: ``upload batch --to /campaigns/batch`` stores
+    ``batch/a.jpg`` as ``/campaigns/batch/a.jpg``, never ``/campaigns/batch/batch/``.
+    Dot-files and dot-folders in a folder are skipped. Two sources that would land
+    on the same stored path are refused before anything is sent: one would
+    silently replace the other.
+    """
     folder = "/" + folder.strip("/")
-    found = []
+    prefix = folder.rstrip("/")
+    found: list[tuple[Path, str]] = []
     for source in sources:
         path = Path(source)
         if path.is_file():
-            found.append((path, f"{folder.rstrip('/')}/{path.name}"))
+            found.append((path, f"{prefix}/{path.name}"))
         elif path.is_dir():
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
                 relative = file.relative_to(path)
                 if not any(part.startswith(".") for part in relative.parts):
-                    found.append((file, f"{folder.rstrip('/')}/{path.name}/{relative.as_posix()}"))
+                    found.append((file, f"{prefix}/{relative.as_posix()}"))
         else:
             raise ClientError(f"{source}: no such file or folder")
+    first: dict[str, Path] = {}
+    for file, stored in found:
+        if stored in first:
+            raise ClientError(
+                f"{first[stored]} and {file} would both be stored as {stored}; "
+                "upload them with different --to folders"
+            )
+        first[stored] = file
     return found
 
 
+def refuse_over_limit(targets: list[tuple[Path, str]], force: bool) -> None:
+    """Refuse, before a byte is sent, a file the server would refuse for its size:
+    a 6 MB image need not travel to be told it is over 5 MB. The limits are the
+    upload API's: WhatsApp's for the file's kind, or with --force the hard limit."""
+    from origin.api import HARD_LIMIT
+    from origin.inspection import format_size
+    from origin.whatsapp import rule_for_name
+
+    for file, stored in targets:
+        size = file.stat().st_size
+        rule = rule_for_name(stored)
+        limit = HARD_LIMIT if force or rule is None else rule.max_bytes
+        if size <= limit:
+            continue
+        if limit < HARD_LIMIT:
+            what = f"WhatsApp's limit for a {rule.whatsapp_type} ({rule.extensions[0]})"
+            fix = (
+                f"make it smaller than {format_size(limit)}, or add --force to store it "
+                "anyway (WhatsApp will refuse to send it)"
+            )
+        else:
+            what = "the largest file the server stores, even with --force"
+            fix = "split or compress it"
+        raise ClientError(
+            f"{file} is {format_size(size)}, over {what}, {format_size(limit)}: {fix}"
+        )
+
+
 def run_upload(
-    config: Config, sources: list[str], folder: str, server: str | None, force: bool, out: TextIO
+    config: Config,
+    sources: list[str],
+    folder: str,
+    server: str | None,
+    force: bool,
+    out: TextIO,
+    warn: Callable[[str], None] | None = None,
 ) -> int:
+    """Upload each file by PUT and print its link; ``warn`` is told, once, the
+    address the first link names (the server's base_url, which decides it)."""
     import httpx
 
     token_env = config.api.token_env or "MEDIA_ORIGIN_TOKEN"
@@ -51,6 +105,7 @@ def run_upload(
         raise ClientError(f"set {token_env} to the API token")
     base = (server or f"http://{config.server.host}:{config.server.port}").rstrip("/")
     targets = upload_targets(sources, folder)
+    refuse_over_limit(targets, force)
     progress = _Progress(sum(file.stat().st_size for file, _ in targets))
     headers = {"authorization": f"Bearer {token}"}
     failed = 0
@@ -60,7 +115,12 @@ def run_upload(
                 query = "?force=true" if force else ""
                 response = http.put(quote(stored) + query, content=_read(file, progress))
                 progress.clear()
-                failed += not _report(stored, response, out)
+                link = _report(stored, response, out)
+                failed += link is None
+                if link and warn is not None:
+                    parts = urlsplit(link)
+                    warn(f"{parts.scheme}://{parts.netloc}")
+                    warn = None
     except httpx.HTTPError as error:
         raise ClientError(f"{base}: {error}") from None
     finally:
@@ -68,18 +128,19 @@ def run_upload(
     return 1 if failed else 0
 
 
-def _report(stored: str, response, out: TextIO) -> bool:
-    """Print the link, or why the file was refused; whether it was stored."""
+def _report(stored: str, response, out: TextIO) -> str | None:
+    """Print the link, or why the file was refused; the link if it was stored."""
     is_json = response.headers.get("content-type") == "application/json"
     body = response.json() if is_json else {}
     if response.status_code in (200, 201):
-        out.write(f"{stored}\t{body.get('signed_url') or body.get('versioned_url')}\n")
+        link = body.get("signed_url") or body.get("versioned_url") or ""
+        out.write(f"{stored}\t{link}\n")
         for warning in body.get("warnings", []):
             out.write(f"  warning: {warning['code']}: {warning['message']}\n")
-        return True
+        return link
     message = body.get("message") or response.text.strip()
     out.write(f"{stored}\trefused ({response.status_code}): {message}\n")
-    return False
+    return None
 
 
 def _read(file: Path, progress: _Progress) -> Iterator[bytes]:

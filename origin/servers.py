@@ -18,11 +18,17 @@ SIGHUP's default action, which is to end it.
 from __future__ import annotations
 
 import contextlib
+import errno
+import ipaddress
 import logging
 import math
+import multiprocessing
+import os
 import signal
+import socket
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 # Its worker processes are pickled by class name, so the subclass below must be
 # reachable by import: uvicorn is a dependency, and this module is imported to serve.
@@ -30,8 +36,139 @@ from uvicorn.supervisors import multiprocess as uvicorn_multiprocess
 
 from origin.app import MediaOrigin
 from origin.config import Config, ConfigError, load_config
+from origin.errors import CommandError
 
 logger = logging.getLogger("media_origin")
+
+
+def refuse_if_served(host: str, port: int) -> None:
+    """Raise CommandError when host:port cannot be bound, before any server gets it.
+
+    granian binds with SO_REUSEPORT, so a second server on a busy port would start
+    and silently split the traffic with the first; uvicorn would die of a buried
+    [Errno 98]. A test bind the way a lone server binds (SO_REUSEADDR, which only
+    reuses TIME_WAIT, and never SO_REUSEPORT) fails exactly when another process
+    listens there. There is a moment between this check and the server's own bind;
+    what it guards against is the mistake of starting twice, not a race.
+    """
+    try:
+        addresses = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as error:
+        raise CommandError(f"cannot serve on {host}: {error.strerror}") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                shown = _address(address[0], port)
+                if error.errno == errno.EADDRINUSE:
+                    holder = listener_of(address[0], port)
+                    by = f" by {holder}" if holder else ""
+                    raise CommandError(
+                        f"{shown} is already served{by}; stop it first, or give another --port"
+                    ) from None
+                raise CommandError(f"cannot serve on {shown}: {error.strerror}") from None
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def listener_of(host: str, port: int) -> str | None:
+    """ "pid N (command line)" of a process listening on host:port (or on every
+    address), found through /proc; None when it cannot be seen (another user's
+    process, another namespace, not Linux)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                address_hex, port_hex = local.split(":")
+                listening = state == "0A" and int(port_hex, 16) == port and inode != "0"
+                if listening and _overlaps(_proc_address(address_hex), host):
+                    inodes.add(f"socket:[{inode}]")
+    if not inodes:
+        return None
+    holders = []
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (process / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        holders.append(int(process.name))
+                        break
+    if not holders:
+        return None
+    pid = _eldest(holders)
+    raw = _cmdline(pid)
+    # granian's supervisor leaves the socket to its forked workers: name the parent
+    # they were forked from (same command line), the process to stop.
+    while (parent := _parent(pid)) is not None and raw and _cmdline(parent) == raw:
+        pid = parent
+    if not raw:
+        return f"pid {pid}"
+    command = " ".join(raw.replace(b"\0", b" ").decode(errors="replace").split())
+    if len(command) > 120:
+        command = command[:117] + "..."
+    return f"pid {pid} ({command})" if command else f"pid {pid}"
+
+
+def _eldest(pids: list[int]) -> int:
+    """Of the processes sharing a socket (a supervisor and its workers), the one
+    whose parent does not share it: the one to stop."""
+    shared = set(pids)
+    for pid in sorted(pids):
+        if _parent(pid) not in shared:
+            return pid
+    return min(pids)
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return parent if parent > 1 else None
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _proc_address(hex_address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as /proc/net/tcp{,6} writes it: 32-bit words in host byte order."""
+    try:
+        raw = bytes.fromhex(hex_address)
+        words = [raw[i : i + 4][::-1] for i in range(0, len(raw), 4)]
+        address = ipaddress.ip_address(b"".join(words))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _overlaps(listened: ipaddress.IPv4Address | ipaddress.IPv6Address | None, host: str) -> bool:
+    """Whether a listener on that address stands in the way of binding host."""
+    if listened is None or listened.is_unspecified:
+        return True
+    try:
+        wanted = ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a name: whatever listens on the port is the likely culprit
+    return wanted.is_unspecified or wanted == listened
 
 
 def reloaded(running: Config) -> Config | None:
@@ -177,6 +314,32 @@ def run_granian(config: Config, host: str, port: int, workers: int = 1) -> None:
 
             worker.start = start_with_sighup_held_back
             return worker
+
+        def _init_shared_socket(self) -> None:
+            """One worker: a listening socket of our own, without SO_REUSEPORT.
+
+            On Linux granian has each worker bind the address with SO_REUSEPORT,
+            which is how several workers share it, and also how a second server
+            on the same port would silently take half the traffic. A lone worker
+            needs no sharing: it inherits this socket (bound with SO_REUSEADDR
+            only, as uvicorn binds) through fork, and the kernel then refuses
+            anyone else the port. Several workers, or workers started another
+            way than fork, keep granian's own way."""
+            forked = multiprocessing.get_start_method() == "fork"
+            if self.workers != 1 or not forked or self.bind_uds:
+                super()._init_shared_socket()
+                return
+            from granian._granian import SocketHolder
+
+            family = socket.AF_INET6 if ":" in self.bind_addr else socket.AF_INET
+            sock = socket.create_server(
+                (self.bind_addr, self.bind_port), family=family, backlog=self.backlog
+            )
+            sock.set_inheritable(True)
+            self._ssp = None
+            self._shd = SocketHolder(sock.fileno(), False, self.backlog)
+            self._sfd = sock.fileno()
+            self._sso = sock
 
     server = Supervisor(
         "origin.app:create_app",  # its name only (process titles): CheckedApp loads it

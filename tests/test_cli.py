@@ -225,7 +225,8 @@ class TestDockerfile:
         ):
             response = http.get("/campaigns/a.jpg")
             assert response.status_code == 200
-            assert response.headers["cache-control"] == "max-age=86400"
+            # The image's config has the shipped folder policies (issue 11, Docker).
+            assert response.headers["cache-control"] == "max-age=604800, immutable"
 
 
 @pytest.mark.parametrize("server", ["granian", "uvicorn"])
@@ -253,3 +254,58 @@ def test_workers_must_be_a_small_whole_number():
         [str(SCRIPT), "serve", "--workers", "0"], capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 2 and "not a number of workers" in result.stderr
+
+
+@pytest.mark.parametrize("first", ["granian", "uvicorn"])
+@pytest.mark.parametrize("second", ["granian", "uvicorn"])
+def test_a_second_serve_on_a_served_port_is_refused(tmp_path, first, second):
+    """Issue 11, item 1: granian would share the port (SO_REUSEPORT) and split the
+    traffic; uvicorn would bury an [Errno 98]. Refused, in one line, exit 2."""
+    copy_default_setup(tmp_path)
+    config = str(tmp_path / "config.toml")
+    with start_server(tmp_path / "config.toml", tmp_path / "media", server=first) as running:
+        address = ["--host", "127.0.0.1", "--port", str(running.port)]
+        result = subprocess.run(
+            [str(SCRIPT), "serve", "--config", config, "--server", second, *address],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == 2, result.stderr
+        (line,) = [line for line in result.stderr.splitlines() if "warning" not in line]
+        assert line.startswith(
+            f"media-origin serve: 127.0.0.1:{running.port} is already served by pid "
+            f"{running.process.pid} ("
+        ), line
+        assert "Traceback" not in result.stderr and "Errno" not in result.stderr
+        with running.client() as http:
+            assert http.get("/welcome.txt").status_code == 200
+
+
+def test_a_lone_granian_worker_does_not_share_its_port(tmp_path):
+    """Port reuse only where the product starts several workers: a lone granian
+    worker's socket refuses even a binder that asks for SO_REUSEPORT."""
+    import socket
+
+    copy_default_setup(tmp_path)
+    with start_server(tmp_path / "config.toml", tmp_path / "media", server="granian") as running:
+        with socket.socket() as intruder:
+            intruder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            with pytest.raises(OSError):
+                intruder.bind(("127.0.0.1", running.port))
+        with running.client() as http:
+            assert http.get("/welcome.txt").status_code == 200
+
+
+def test_serve_on_an_address_of_another_machine_is_one_line(tmp_path):
+    copy_default_setup(tmp_path)
+    result = subprocess.run(
+        [str(SCRIPT), "serve", "--host", "192.0.2.1", "--port", "8080"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "cannot serve on 192.0.2.1:8080" in result.stderr
+    assert "Traceback" not in result.stderr
