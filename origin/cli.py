@@ -213,6 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"media-origin {args.command}: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C is the operator's own choice: no traceback, the shell's usual 130.
+        print(f"media-origin {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 class QuietPipe:

@@ -45,6 +45,8 @@ def upload_targets(sources: list[str], folder: str) -> list[tuple[Path, str]]:
                 relative = file.relative_to(path)
                 if not any(part.startswith(".") for part in relative.parts):
                     found.append((file, f"{prefix}/{relative.as_posix()}"))
+        elif path.exists():
+            raise ClientError(f"{source}: not a regular file or a folder")
         else:
             raise ClientError(f"{source}: no such file or folder")
     first: dict[str, Path] = {}
@@ -59,21 +61,27 @@ def upload_targets(sources: list[str], folder: str) -> list[tuple[Path, str]]:
 
 
 def refuse_over_limit(targets: list[tuple[Path, str]], force: bool) -> None:
-    """Refuse, before a byte is sent, a file the server would refuse for its size:
-    a 6 MB image need not travel to be told it is over 5 MB. The limits are the
+    """Refuse, before a byte is sent, a file the server would refuse for its size,
+    or one that cannot be read: a 6 MB image need not travel to be told it is over
+    5 MB, and an upload must not stop half-way at an unreadable file. The limits are the
     upload API's: WhatsApp's for the file's kind, or with --force the hard limit."""
     from origin.api import HARD_LIMIT
     from origin.inspection import format_size
     from origin.whatsapp import rule_for_name
 
     for file, stored in targets:
-        size = file.stat().st_size
+        try:
+            with file.open("rb"):
+                size = file.stat().st_size
+        except OSError as error:
+            raise ClientError(f"{file}: cannot read it: {error.strerror}") from None
         rule = rule_for_name(stored)
         limit = HARD_LIMIT if force or rule is None else rule.max_bytes
         if size <= limit:
             continue
         if limit < HARD_LIMIT:
-            what = f"WhatsApp's limit for a {rule.whatsapp_type} ({rule.extensions[0]})"
+            article = "an" if rule.whatsapp_type[0] in "aeiou" else "a"
+            what = f"WhatsApp's limit for {article} {rule.whatsapp_type} ({rule.extensions[0]})"
             fix = (
                 f"make it smaller than {format_size(limit)}, or add --force to store it "
                 "anyway (WhatsApp will refuse to send it)"

@@ -264,7 +264,7 @@ def test_upload_refuses_an_over_limit_file_before_sending_it(origin, tmp_path):
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert line == (
-        f"media-origin upload: {big} is 6 MB, over WhatsApp's limit for a image (.jpg), "
+        f"media-origin upload: {big} is 6 MB, over WhatsApp's limit for an image (.jpg), "
         "5 MB: make it smaller than 5 MB, or add --force to store it anyway "
         "(WhatsApp will refuse to send it)"
     )
@@ -312,3 +312,18 @@ def test_sign_with_a_public_base_url_does_not_warn(tmp_path):
 
 def test_serve_warns_once_about_a_loopback_base_url(origin):
     assert origin.stderr().count(WARNING) == 1
+
+
+def test_upload_refuses_an_unreadable_file_before_sending_anything(origin, tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root reads any file")
+    fx.pdf(tmp_path / "a.pdf")
+    locked = tmp_path / "b.pdf"
+    fx.pdf(locked)
+    locked.chmod(0)
+    result = cli("upload", str(tmp_path / "a.pdf"), str(locked), "--to", "/x", "--url", origin.url)
+    assert result.returncode == 2
+    assert result.stderr == f"media-origin upload: {locked}: cannot read it: Permission denied\n"
+    assert origin.stored() == set()
