@@ -27,7 +27,7 @@ from origin.paths import RESERVED_PATHS, storage_path
 from origin.representations import Representations, StorageBusy
 from origin.signing import signed_url
 from origin.sniff import base_type
-from origin.whatsapp import LARGEST_MEDIA_BYTES, rule_for_name
+from origin.whatsapp import LARGEST_MEDIA_BYTES, rule_for_name, shrink_hint
 from storage.base import (
     Storage,
     StorageConflict,
@@ -50,6 +50,7 @@ MAX_PART_HEADERS = 16
 MAX_LENGTH_DIGITS = 19
 _STATUS_BY_CODE = {"active_content": 415, "too_large": 413}
 _TYPE_CODES = {"unsupported_type", "content_type_mismatch"}
+FORM_ENCODED = "application/x-www-form-urlencoded"  # curl's default for -d/--data-binary
 
 
 class ClientGone(Exception):
@@ -143,7 +144,7 @@ class Api:
                 try:
                     if length is not None and length > upload.limit:
                         # Refused before a byte of the body is read.
-                        raise self._too_large(url_path, length, upload.limit)
+                        raise self._too_large(url_path, length, upload.limit, force)
                     async for chunk in _body(receive):
                         await self._write(upload, chunk)
                     if length is not None and upload.writer.size != length:
@@ -171,13 +172,11 @@ class Api:
         try:
             with storage_failures(folder):
                 if not folder.endswith("/"):
-                    raise Refused(
-                        400, "not_a_folder", "POST uploads into a folder: end the path with /"
-                    )
+                    raise _not_a_folder(folder)
                 content_type = dict(scope["headers"]).get(b"content-type", b"")
                 kind, options = parse_options_header(content_type)
                 if kind != b"multipart/form-data" or b"boundary" not in options:
-                    raise Refused(415, "not_multipart", "POST needs multipart/form-data with files")
+                    raise _not_multipart(folder, content_type.decode("latin-1"))
                 boundary = options[b"boundary"]
                 if not 0 < len(boundary) <= MAX_BOUNDARY_LENGTH:
                     raise _malformed(
@@ -187,7 +186,13 @@ class Api:
                     )
                 await self._receive_parts(folder, boundary, force, receive, uploads)
                 if not uploads:
-                    raise Refused(400, "no_files", "the form holds no file")
+                    raise Refused(
+                        400,
+                        "no_files",
+                        "the form holds no file (no part has a filename): attach each file "
+                        "with an @, as in curl -F 'file=@photo.jpg'",
+                        folder,
+                    )
                 results = await self._finish(uploads, force)
         except Refused as refused:
             await _abort_all(uploads)
@@ -276,7 +281,13 @@ class Api:
         if filename is None:
             return None  # a plain form field: not a file
         if len(uploads) >= MAX_FILES_PER_POST:
-            raise Refused(413, "too_many_files", f"at most {MAX_FILES_PER_POST} files a request")
+            raise Refused(
+                413,
+                "too_many_files",
+                f"the form holds more than {MAX_FILES_PER_POST} files; at most "
+                f"{MAX_FILES_PER_POST} a request: send the rest in another POST",
+                folder,
+            )
         name = filename.decode("utf-8", "replace").replace("\\", "/").rsplit("/", 1)[-1]
         upload = await self._start(folder + name, force)
         uploads.append(upload)
@@ -291,7 +302,9 @@ class Api:
                 400,
                 "invalid_path",
                 f"{url_path!r} cannot be stored: no empty, '.' or '..' segments, no dot-files, "
-                "no backslashes or control characters, no trailing /",
+                "no backslashes or control characters, no trailing /, not a path the server "
+                "itself answers (/healthz, /readyz, /metrics): choose a name like "
+                "/campaigns/promo.jpg",
                 url_path,
             )
         rule = rule_for_name(path)
@@ -303,7 +316,7 @@ class Api:
         try:
             writer = await self.storage.create(path)
         except StorageConflict as conflict:
-            raise Refused(409, "conflict", str(conflict), url_path) from None
+            raise _conflict(conflict, url_path) from None
         return Upload(url_path, path, writer, limit)
 
     def _check_declared_type(self, url_path: str, declared: str) -> None:
@@ -312,24 +325,57 @@ class Api:
             base_type(expected),
             "application/octet-stream",
         ):
-            raise Refused(
-                415,
-                "content_type_mismatch",
-                f"Content-Type {declared} but the name {url_path.rsplit('/', 1)[-1]} is "
-                f"served as {expected}",
-                url_path,
-            )
+            name = url_path.rsplit("/", 1)[-1]
+            found = f"Content-Type {declared} but the name {name} is served as {expected}"
+            if base_type(declared) == FORM_ENCODED:
+                fix = (
+                    f"that is curl's default for --data-binary, not the file's type: use "
+                    f"curl -T {name} URL, or --data-binary @{name} with "
+                    f"-H 'Content-Type: {expected}'"
+                )
+            elif base_type(declared) == "multipart/form-data":
+                fix = (
+                    f"a form is POSTed to its folder ({url_path.rsplit('/', 1)[0]}/); "
+                    f"PUT sends the bare file: curl -T {name} URL"
+                )
+            else:
+                fix = (
+                    f"send Content-Type: {expected} (or none), or give the file the name "
+                    "of its type"
+                )
+            raise Refused(415, "content_type_mismatch", f"{found}: {fix}", url_path)
 
     async def _write(self, upload: Upload, chunk: bytes) -> None:
-        if upload.writer.size + len(chunk) > upload.limit:
-            raise self._too_large(upload.url_path, None, upload.limit)
+        received = upload.writer.size + len(chunk)
+        if received > upload.limit:
+            # A body without Content-Length (chunked): stopped where it passes the
+            # limit, so its size is known only as "at least".
+            raise self._too_large(upload.url_path, None, upload.limit, received=received)
         await upload.writer.write(chunk)
 
-    def _too_large(self, url_path: str, size: int | None, limit: int) -> Refused:
+    def _too_large(
+        self,
+        url_path: str,
+        size: int | None,
+        limit: int,
+        force: bool = False,
+        received: int = 0,
+    ) -> Refused:
+        """413 with the size (declared, or "at least" what came), the limit and the fix."""
         rule = rule_for_name(url_path)
         what = rule.whatsapp_type if rule else "upload"
-        told = f"is {format_size(size)}" if size is not None else "goes past the limit"
-        message = f"{what} {told}; the limit here is {format_size(limit)}"
+        if size is not None:
+            told = f"is {format_size(size)} ({size:,} bytes, its Content-Length)"
+        else:
+            told = (
+                f"is at least {format_size(received)} ({received:,} bytes received before the "
+                "upload was stopped)"
+            )
+        if limit >= HARD_LIMIT and (force or rule is None):
+            fix = f"nothing over {format_size(HARD_LIMIT)} is stored, even with ?force=true"
+        else:
+            fix = shrink_hint(rule.whatsapp_type if rule else None, url_path)
+        message = f"{what} {told}; the limit here is {format_size(limit)}: {fix}"
         return Refused(413, "too_large", message, url_path)
 
     async def _finish(self, uploads: list[Upload], force: bool) -> list[dict[str, object]]:
@@ -349,7 +395,7 @@ class Api:
             try:
                 stat, replaced = await upload.writer.commit()
             except StorageConflict as conflict:
-                raise Refused(409, "conflict", str(conflict), upload.url_path) from None
+                raise _conflict(conflict, upload.url_path) from None
             results.append(await self._describe(upload, stat, replaced, problems))
         return results
 
@@ -389,8 +435,13 @@ class Api:
             await _json(send, refused.status, refused.body())
             return
         if not deleted:
+            folder = scope["path"].rsplit("/", 1)[0] + "/"
+            message = (
+                f"no such file: nothing is stored at {scope['path']}; "
+                f"GET {folder}?list shows what that folder holds"
+            )
             await _json(
-                send, 404, {"error": "not_found", "message": "no such file", "path": scope["path"]}
+                send, 404, {"error": "not_found", "message": message, "path": scope["path"]}
             )
             return
         self.representations.forget(scope["path"])
@@ -403,13 +454,30 @@ class Api:
         )
         await send({"type": "http.response.body", "body": b""})
 
+    async def missing_slash(self, scope, send: Send) -> bool:
+        """``GET /campaigns?list``: a listing asked for without its trailing slash,
+        which the server would otherwise read as a file path and answer with a bare
+        404. To the token holder, a JSON 404 that names the fix; True when answered.
+        To anyone else it stays the plain 404 (as a folder does, see ``listing``).
+
+        Called by ``MediaOrigin.handle`` where a GET finds no file at the path."""
+        path = scope["path"]
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        if path.endswith("/") or "list" not in query or not self.authorized(scope["headers"]):
+            return False
+        message = f"{path} is not a file; to list the folder, add a trailing slash: {path}/?list"
+        await _json(send, 404, {"error": "not_found", "message": message, "path": path})
+        return True
+
     async def listing(self, scope, send: Send) -> None:
         folder = scope["path"]
         prefix = folder.strip("/")
         if prefix and storage_path("/" + prefix) is None:
-            await _json(
-                send, 404, {"error": "not_found", "message": "no such folder", "path": folder}
+            message = (
+                f"no such folder: {folder} cannot hold stored files (no dot-files, '.' or '..' "
+                "segments, backslashes or control characters); list a folder like /campaigns/?list"
             )
+            await _json(send, 404, {"error": "not_found", "message": message, "path": folder})
             return
         files = []
         for name, stat in await self.storage.list(prefix):
@@ -448,7 +516,12 @@ def storage_failures(url_path: str) -> Iterator[None]:
     except StorageFull as error:
         raise Refused(507, "storage_full", f"{error}; free space, then retry", url_path) from None
     except StorageReadOnly as error:
-        raise Refused(503, "storage_read_only", str(error), url_path) from None
+        raise Refused(
+            503,
+            "storage_read_only",
+            f"{error}; make the storage writable by the server's user, then retry",
+            url_path,
+        ) from None
     except StorageUnavailable as error:
         status = 504 if error.timeout else 503
         raise Refused(status, "storage_unavailable", f"{error}; retry", url_path) from None
@@ -459,7 +532,14 @@ def _declared_length(value: bytes | None, url_path: str) -> int | None:
     if value is None:
         return None
     if not value.isdigit() or len(value) > MAX_LENGTH_DIGITS:
-        raise Refused(400, "bad_content_length", "Content-Length is not a byte count", url_path)
+        shown = value[:40].decode("latin-1")
+        raise Refused(
+            400,
+            "bad_content_length",
+            f"Content-Length {shown!r} is not a byte count: send the body's size in bytes, or "
+            "let the client set it (curl -T FILE URL does)",
+            url_path,
+        )
     return int(value)
 
 
@@ -474,7 +554,50 @@ async def _answer_gone(send: Send, path: str) -> None:
 
 
 def _malformed(path: str, reason: str) -> Refused:
-    return Refused(400, "malformed_multipart", f"the multipart body cannot be read: {reason}", path)
+    return Refused(
+        400,
+        "malformed_multipart",
+        f"the multipart body cannot be read: {reason}; let the client build the form "
+        "(curl -F 'file=@photo.jpg' URL/folder/), or PUT each file (curl -T photo.jpg URL)",
+        path,
+    )
+
+
+def _not_a_folder(path: str) -> Refused:
+    """POST to a file's path: most often ``curl --data-binary``, which POSTs."""
+    name = path.rsplit("/", 1)[-1]
+    folder = path.rsplit("/", 1)[0] + "/"
+    return Refused(
+        400,
+        "not_a_folder",
+        f"POST uploads a form into a folder, and {path} does not end with /: PUT the file "
+        f"itself to {path} (curl -T {name} URL; curl --data-binary POSTs unless given -X PUT), "
+        f"or POST a form to {folder} (curl -F 'file=@{name}' URL)",
+        path,
+    )
+
+
+def _not_multipart(folder: str, declared: str) -> Refused:
+    found = f"Content-Type {declared}" if declared else "no Content-Type"
+    if base_type(declared) == FORM_ENCODED:
+        found += " (what curl --data-binary sends)"
+    return Refused(
+        415,
+        "not_multipart",
+        f"POST needs multipart/form-data with files, and this request has {found}: send a "
+        f"form (curl -F 'file=@photo.jpg' URL{folder}), or PUT each file to its own path "
+        f"(curl -T photo.jpg URL{folder}photo.jpg)",
+        folder,
+    )
+
+
+def _conflict(conflict: StorageConflict, path: str) -> Refused:
+    return Refused(
+        409,
+        "conflict",
+        f"{conflict}: store the file under another name, or DELETE what is there first",
+        path,
+    )
 
 
 def _incomplete(path: str, when: str) -> Refused:

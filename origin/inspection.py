@@ -22,7 +22,10 @@ from origin.whatsapp import (
     STATIC_STICKER_MAX_BYTES,
     STICKER_PIXELS,
     MediaRule,
+    command_for,
+    convert_hint,
     rule_for_name,
+    shrink_hint,
 )
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -90,7 +93,7 @@ def inspect_file(file: Path, name: str | None = None) -> Report:
     if rule is None or not same_kind(rule.content_type, actual):
         return report
     if rule.whatsapp_type != "sticker":  # a sticker's limit depends on being animated
-        report.problems += check_size(rule, report.size)
+        report.problems += check_size(rule, report.size, name)
     report.problems += _INSPECTORS.get(rule.whatsapp_type, _no_inspection)(file, rule, report)
     return report
 
@@ -118,7 +121,7 @@ def check_type(
                 "active_content",
                 ERROR,
                 f"the bytes are {actual} markup{where}: a browser would run it as a page; "
-                f"{REFUSED_ALWAYS} (send a document as PDF)",
+                f"{REFUSED_ALWAYS}: send a document as PDF, a picture as PNG or JPEG",
             )
         )
     if rule is None:
@@ -128,7 +131,7 @@ def check_type(
                 "unsupported_type",
                 ERROR,
                 f"{_extension(name) or 'a name without an extension'} ({content_type}) is not a "
-                f"type WhatsApp accepts by link; accepted: {accepted}",
+                f"type WhatsApp accepts by link; accepted: {accepted}; {convert_hint(name)}",
             )
         )
         return problems
@@ -138,7 +141,7 @@ def check_type(
                 "unofficial_type",
                 WARNING,
                 f"{_extension(name)} is not in WhatsApp's list of {rule.whatsapp_type} types: "
-                f"{rule.note}",
+                f"{rule.note}; {_official_name_hint(name, rule)}",
             )
         )
     if not same_kind(rule.content_type, actual):
@@ -148,7 +151,7 @@ def check_type(
                 ERROR,
                 f"the bytes are {actual or 'of no known type'} but the name says "
                 f"{base_type(rule.content_type)}; Meta rejects a Content-Type that does not match "
-                "the bytes (error 131053)",
+                f"the bytes (error 131053); {_mismatch_hint(name, rule, actual)}",
             )
         )
     return problems
@@ -163,18 +166,41 @@ def _active_name_message(name: str, content_type: str) -> str:
             f"{extension} is served here as {content_type}, but other servers and CDNs serve "
             f"{extension} as a type browsers run script in"
         )
-    return f"{served}; {REFUSED_ALWAYS}"
+    return f"{served}; {REFUSED_ALWAYS}: send a document as PDF, a picture as PNG or JPEG"
 
 
-def check_size(rule: MediaRule, size: int) -> list[Problem]:
+def _official_name_hint(name: str, rule: MediaRule) -> str:
+    """An unofficial extension's fix: the listed extension of the same type."""
+    listed = next(
+        (r.extensions[0] for r in RULES if r.official and r.content_type == rule.content_type),
+        None,
+    )
+    return f"rename it to {listed}" if listed else "convert it to a listed type"
+
+
+def _mismatch_hint(name: str, rule: MediaRule, actual: str | None) -> str:
+    """What to do when the bytes are not what the name says."""
+    if actual == "image/webp" and rule.whatsapp_type == "image":
+        return f"WebP is only for stickers; send it as a JPEG or PNG: {command_for('image', name)}"
+    real = next((r for r in RULES if r.official and same_kind(r.content_type, actual)), None)
+    if real is not None:
+        return f"rename it to {real.extensions[0]}, the extension of what the bytes are"
+    if rule.whatsapp_type in ("image", "audio", "video"):
+        return f"convert it: {command_for(rule.whatsapp_type, name)}"
+    return "send the file the name says (export it again)"
+
+
+def check_size(rule: MediaRule, size: int, name: str = "") -> list[Problem]:
+    """The measured size (bytes too, since limits are decimal MB), the limit and the fix."""
     if size > rule.max_bytes:
         kind = f"{rule.whatsapp_type}s" if rule.whatsapp_type != "audio" else "audio files"
         return [
             Problem(
                 "too_large",
                 ERROR,
-                f"{rule.whatsapp_type} is {format_size(size)}; WhatsApp {kind} are limited to "
-                f"{format_size(rule.max_bytes)}",
+                f"{rule.whatsapp_type} is {format_size(size)} ({size:,} bytes); WhatsApp {kind} "
+                f"are limited to {format_size(rule.max_bytes)}: "
+                f"{shrink_hint(rule.whatsapp_type, name or rule.extensions[0])}",
             )
         ]
     return []
@@ -205,16 +231,18 @@ def _image(file: Path, rule: MediaRule, report: Report) -> list[Problem]:
     except Image.DecompressionBombError as error:
         return [_too_many_pixels(None, str(error))]
     except Exception as error:  # see the docstring
-        return [_riff_cut(file, report.size) or _unreadable_image(error)]
+        return [_riff_cut(file, report.size) or _unreadable_image(error, report.path)]
     problems = []
     depth = _png_bit_depth(file) if fmt == "PNG" else None
     if mode in ("CMYK", "YCbCr", "LAB", "I", "I;16", "F", "1") or (depth and depth != 8):
         what = f"{depth}-bit" if depth and depth != 8 else mode
+        src = report.path.rsplit("/", 1)[-1]
         problems.append(
             Problem(
                 "image_mode",
                 ERROR,
-                f"image is {what}; WhatsApp images must be 8-bit, RGB or RGBA",
+                f"image is {what}; WhatsApp images must be 8-bit, RGB or RGBA: convert it, e.g. "
+                f"convert {src} -colorspace sRGB -depth 8 {src}",
             )
         )
     elif mode not in ("RGB", "RGBA") and rule.whatsapp_type == "image":
@@ -222,7 +250,8 @@ def _image(file: Path, rule: MediaRule, report: Report) -> list[Problem]:
             Problem(
                 "image_mode",
                 WARNING,
-                f"image mode is {mode}; WhatsApp asks for 8-bit RGB or RGBA (convert it)",
+                f"image mode is {mode}; WhatsApp asks for 8-bit RGB or RGBA: convert it, e.g. "
+                f"convert {_base(report.path)} -type TrueColorAlpha {_base(report.path)}",
             )
         )
     if orientation != 1:
@@ -231,11 +260,12 @@ def _image(file: Path, rule: MediaRule, report: Report) -> list[Problem]:
                 "exif_rotation",
                 WARNING,
                 f"EXIF Orientation is {orientation}: Meta's image processor applies it, so the "
-                "picture may not show the way it looks here; rotate the pixels instead",
+                "picture may not show the way it looks here; rotate the pixels instead: "
+                f"convert {_base(report.path)} -auto-orient {_base(report.path)}",
             )
         )
     if rule.whatsapp_type == "sticker":
-        problems += _sticker(size, frames, report.size, rule.max_bytes)
+        problems += _sticker(size, frames, report.size, rule.max_bytes, report.path)
     return problems
 
 
@@ -254,7 +284,8 @@ def _too_many_pixels(dimensions: tuple[int, int] | None, pillow: str = "") -> Pr
     return Problem(
         "too_many_pixels",
         ERROR,
-        f"{measured}; {limit}: a decompression bomb, or a picture to scale down before sending",
+        f"{measured}; {limit}: a decompression bomb, or a picture to scale down before sending "
+        "(convert IN -resize '4096x4096>' OUT)",
     )
 
 
@@ -279,8 +310,17 @@ def _decode(image) -> Problem | None:
     return None
 
 
-def _unreadable_image(error: Exception) -> Problem:
-    return Problem("unreadable", ERROR, f"Pillow cannot read this image: {error}")
+def _unreadable_image(error: Exception, name: str = "") -> Problem:
+    return Problem(
+        "unreadable",
+        ERROR,
+        f"Pillow cannot read this image: {error}; export or save it again as "
+        f"{_extension(name).lstrip('.').upper() or 'JPEG or PNG'}",
+    )
+
+
+def _base(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
 
 
 def _riff_cut(file: Path, size: int) -> Problem | None:
@@ -350,16 +390,22 @@ def _jpeg_dimensions(head: bytes) -> tuple[int, int] | None:
 
 
 def _sticker(
-    dimensions: tuple[int, int], frames: int, size: int, animated_max: int
+    dimensions: tuple[int, int], frames: int, size: int, animated_max: int, name: str = ""
 ) -> list[Problem]:
+    """A WebP is a sticker by its name; one that is not 512x512 is most often a
+    picture meant as an image, so both ways out are said."""
     problems = []
+    src, side = _base(name) or "sticker.webp", f"{STICKER_PIXELS}x{STICKER_PIXELS}"
     if dimensions != (STICKER_PIXELS, STICKER_PIXELS):
         problems.append(
             Problem(
                 "sticker_dimensions",
                 ERROR,
-                f"sticker is {dimensions[0]}x{dimensions[1]} px; WhatsApp stickers must be "
-                f"{STICKER_PIXELS}x{STICKER_PIXELS}",
+                f"WebP is only for stickers, and this sticker is {dimensions[0]}x{dimensions[1]} "
+                f"px where WhatsApp stickers must be {side}: to send it as an image, send it "
+                f"as a JPEG or PNG ({command_for('image', src)}); as a sticker, resize it "
+                f"(convert {src} -resize {side} -background none -gravity center "
+                f"-extent {side} {src})",
             )
         )
     kind, limit = (
@@ -370,8 +416,9 @@ def _sticker(
             Problem(
                 "too_large",
                 ERROR,
-                f"{kind} sticker is {format_size(size)}; WhatsApp {kind} stickers are limited to "
-                f"{format_size(limit)}",
+                f"{kind} sticker is {format_size(size)} ({size:,} bytes); WhatsApp {kind} "
+                f"stickers are limited to {format_size(limit)}: "
+                f"{shrink_hint('sticker', src)}",
             )
         )
     return problems
@@ -386,14 +433,21 @@ def _video(file: Path, rule: MediaRule, report: Report) -> list[Problem]:
     problems = []
     videos, audios = movie.handlers("vide"), movie.handlers("soun")
     if not videos:
-        problems.append(Problem("no_video_track", ERROR, "the file has no video track"))
+        problems.append(
+            Problem(
+                "no_video_track",
+                ERROR,
+                "the file has no video track: send sound alone as audio (.m4a, or Ogg/Opus)",
+            )
+        )
     for track in videos:
         if track.codec not in ("avc1", "avc3"):
             problems.append(
                 Problem(
                     "video_codec",
                     ERROR,
-                    f"video codec is {track.codec}; WhatsApp plays only H.264 video",
+                    f"video codec is {track.codec}; WhatsApp plays only H.264 video: "
+                    f"re-encode it, e.g. {command_for('video', report.path)}",
                 )
             )
             continue
@@ -404,7 +458,8 @@ def _video(file: Path, rule: MediaRule, report: Report) -> list[Problem]:
                     "h264_high_profile",
                     WARNING,
                     f"H.264 {profile} profile; Android WhatsApp does not support High profile "
-                    "with B-frames: use Main without B-frames, or Baseline",
+                    "with B-frames: use Main without B-frames, or Baseline: "
+                    f"{command_for('video', report.path)}",
                 )
             )
         if track.has_composition_offsets:
@@ -416,7 +471,7 @@ def _video(file: Path, rule: MediaRule, report: Report) -> list[Problem]:
                     "WhatsApp may not play it: encode with -bf 0",
                 )
             )
-    problems += _audio_tracks(audios, allow_none=True)
+    problems += _audio_tracks(audios, allow_none=True, name=report.path)
     if movie.moov_before_mdat is False:
         problems.append(
             Problem(
@@ -429,23 +484,37 @@ def _video(file: Path, rule: MediaRule, report: Report) -> list[Problem]:
     return problems
 
 
-def _audio_tracks(audios: list[Track], allow_none: bool) -> list[Problem]:
+def _audio_tracks(audios: list[Track], allow_none: bool, name: str = "") -> list[Problem]:
     problems = []
+    src = _base(name) or "IN"
     if len(audios) > 1:
         problems.append(
             Problem(
                 "audio_tracks",
                 ERROR,
-                f"{len(audios)} audio tracks; WhatsApp takes one audio stream or none",
+                f"{len(audios)} audio tracks; WhatsApp takes one audio stream or none: keep "
+                f"one, e.g. ffmpeg -i {src} -map 0:v? -map 0:a:0 -c copy one-audio-{src}",
             )
         )
     if not audios and not allow_none:
-        problems.append(Problem("no_audio_track", ERROR, "the file has no audio track"))
+        problems.append(
+            Problem(
+                "no_audio_track",
+                ERROR,
+                "the file has no audio track: an audio file needs sound; send a silent video "
+                "as .mp4",
+            )
+        )
     for track in audios:
         if track.codec != "mp4a" or track.audio_object_type not in (0x40, 0x66, 0x67, 0x68):
             codec = track.codec if track.codec != "mp4a" else f"mp4a/{track.audio_object_type}"
             problems.append(
-                Problem("audio_codec", ERROR, f"audio codec is {codec}; WhatsApp takes only AAC")
+                Problem(
+                    "audio_codec",
+                    ERROR,
+                    f"audio codec is {codec}; WhatsApp takes only AAC: re-encode the sound, "
+                    f"e.g. ffmpeg -i {src} -c:v copy -c:a aac aac-{src}",
+                )
             )
     return problems
 
@@ -458,7 +527,11 @@ def _movie(file: Path) -> tuple[Movie, None] | tuple[None, Problem]:
     except Truncated as cut:
         return None, _truncated(str(cut))
     except NotISOBMFF as error:
-        return None, Problem("unreadable", ERROR, f"not a readable MP4/3GP file: {error}")
+        return None, Problem(
+            "unreadable",
+            ERROR,
+            f"not a readable MP4/3GP file: {error}; export it again as MP4 (H.264 and AAC)",
+        )
     if "mdat" in movie.top_level and "moov" not in movie.top_level:
         return None, _truncated(
             "the file has media data (mdat) but no moov box, which a writer puts last unless "
@@ -485,15 +558,17 @@ def _audio(file: Path, rule: MediaRule, report: Report) -> list[Problem]:
     extension = _extension(report.path)
     if extension == ".m4a":
         movie, problem = _movie(file)
-        return [problem] if movie is None else _audio_tracks(movie.handlers("soun"), False)
+        if movie is None:
+            return [problem]
+        return _audio_tracks(movie.handlers("soun"), False, report.path)
     if extension in (".ogg", ".opus"):
-        return _ogg(file)
+        return _ogg(file, report.path)
     if extension in (".mp3", ".aac"):
         return _frames_cut(file, extension) or _mutagen_readable(file, extension)
     return _frames_cut(file, extension)  # .amr: its signature, and its frames
 
 
-def _ogg(file: Path) -> list[Problem]:
+def _ogg(file: Path, name: str = "") -> list[Problem]:
     """The pages first (a cut one is the whole story), then mutagen on the codec.
 
     mutagen raises its own errors and, on hostile bytes, also struct.error,
@@ -506,17 +581,25 @@ def _ogg(file: Path) -> list[Problem]:
     if cut is not None and cut.level == ERROR:
         return [cut]
     ended = [cut] if cut is not None else []
+    src = _base(name) or "voice.ogg"
     try:
         audio = mutagen.File(file)
     except Exception as error:  # see the docstring
-        return [Problem("unreadable", ERROR, f"mutagen cannot read this Ogg file: {error}")]
+        return [
+            Problem(
+                "unreadable",
+                ERROR,
+                f"mutagen cannot read this Ogg file: {error}; export it again as Ogg/Opus",
+            )
+        ]
     if not isinstance(audio, OggOpus):
         codec = type(audio).__name__.removeprefix("Ogg") if audio is not None else "unknown"
         return [
             Problem(
                 "ogg_not_opus",
                 ERROR,
-                f"Ogg audio is {codec}; WhatsApp takes only Opus in Ogg",
+                f"Ogg audio is {codec}; WhatsApp takes only Opus in Ogg: re-encode it, e.g. "
+                f"ffmpeg -i {src} -c:a libopus -ac 1 opus-{src}",
             )
         ]
     if audio.info.channels != 1:
@@ -524,7 +607,8 @@ def _ogg(file: Path) -> list[Problem]:
             Problem(
                 "ogg_channels",
                 ERROR,
-                f"Opus audio has {audio.info.channels} channels; WhatsApp takes mono input only",
+                f"Opus audio has {audio.info.channels} channels; WhatsApp takes mono input only: "
+                f"ffmpeg -i {src} -c:a libopus -ac 1 mono-{src}",
             ),
             *ended,
         ]
@@ -539,7 +623,12 @@ def _mutagen_readable(file: Path, extension: str) -> list[Problem]:
     try:
         reader(file)
     except Exception as error:  # MutagenError, and on hostile bytes struct.error, ...
-        return [Problem("unreadable", ERROR, f"no valid {extension[1:].upper()} stream: {error}")]
+        kind = extension[1:].upper()
+        return [
+            Problem(
+                "unreadable", ERROR, f"no valid {kind} stream: {error}; export it again as {kind}"
+            )
+        ]
     return []
 
 

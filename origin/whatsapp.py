@@ -125,3 +125,61 @@ def rule_for_name(name: str) -> MediaRule | None:
     if dot <= name.rfind("/"):
         return None
     return RULE_BY_EXTENSION.get(name[dot:].lower())
+
+
+# What to run to make a file fit, quoted by the refusals so that each one says
+# what to do and not only what is wrong. ``{src}`` is the file's own name and
+# ``{stem}`` that name without its extension; ffmpeg writes to a new name (it
+# cannot write over its input).
+_SHRINK = {
+    "image": "convert {src} -resize '2048x2048>' -quality 85 {stem}.jpg",
+    "sticker": "cwebp -q 60 -resize 512 512 {src} -o {stem}.webp",
+    "video": (
+        "ffmpeg -i {src} -c:v libx264 -crf 28 -profile:v main -bf 0 -c:a aac -b:a 96k "
+        "-movflags +faststart {stem}-whatsapp.mp4"
+    ),
+    "audio": "ffmpeg -i {src} -c:a libopus -b:a 32k -ac 1 {stem}-whatsapp.ogg",
+}
+_CONVERT = {
+    "image": "convert {src} {stem}.jpg",
+    "audio": "ffmpeg -i {src} -c:a libopus -ac 1 {stem}-whatsapp.ogg",
+    "video": (
+        "ffmpeg -i {src} -c:v libx264 -profile:v main -bf 0 -c:a aac -movflags +faststart "
+        "{stem}-whatsapp.mp4"
+    ),
+}
+# Extensions WhatsApp does not take, by the WhatsApp type they convert to.
+_CONVERTIBLE = {
+    **dict.fromkeys((".gif", ".bmp", ".heic", ".heif", ".tif", ".tiff", ".avif"), "image"),
+    **dict.fromkeys((".wav", ".flac", ".wma", ".aif", ".aiff", ".oga", ".m4b", ".weba"), "audio"),
+    **dict.fromkeys((".mov", ".webm", ".mkv", ".avi", ".m4v", ".wmv", ".mpg", ".mpeg"), "video"),
+}
+
+
+def _names(name: str) -> dict[str, str]:
+    base = name.rsplit("/", 1)[-1] or "file"
+    dot = base.rfind(".")
+    return {"src": base, "stem": base[:dot] if dot > 0 else base}
+
+
+def shrink_hint(whatsapp_type: str | None, name: str) -> str:
+    """How to bring a too-large file of this type under WhatsApp's limit."""
+    command = _SHRINK.get(whatsapp_type or "")
+    if command is None:
+        return "compress or split it"
+    return f"make it smaller, e.g. {command.format(**_names(name))}"
+
+
+def convert_hint(name: str) -> str:
+    """How to turn a file WhatsApp does not take into one it does."""
+    dot = name.rfind(".")
+    kind = _CONVERTIBLE.get(name[dot:].lower()) if dot > name.rfind("/") else None
+    if kind is None:
+        return "send it as a document: export it as PDF"
+    target = {"image": "a JPEG or PNG", "audio": "Ogg/Opus", "video": "an H.264 MP4"}[kind]
+    return f"convert it to {target}, e.g. {_CONVERT[kind].format(**_names(name))}"
+
+
+def command_for(whatsapp_type: str, name: str) -> str:
+    """The conversion command to the type's WhatsApp format, for ``name``."""
+    return _CONVERT[whatsapp_type].format(**_names(name))

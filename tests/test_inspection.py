@@ -237,18 +237,55 @@ def test_rule_on_encoded_media(tmp_path, name, build, verdict, codes):
     run_case(tmp_path, name, build, verdict, codes)
 
 
+# Words a message uses when it says what to do, not only what is wrong.
+FIXES = ("convert ", "ffmpeg ", "cwebp ", "send ", "rename ", "export ", "re-encode", "encode with")
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "verdict", "codes"),
+    [pytest.param(*c, id=c[0]) for c in CASES if c[2] != "ok"]
+    + [pytest.param(*c, id=c[0], marks=needs_ffmpeg) for c in FFMPEG_CASES if c[2] != "ok"],
+)
+def test_every_error_and_warning_names_the_fix(tmp_path, name, build, verdict, codes):
+    file = tmp_path / name
+    build(file)
+    for problem in inspect_file(file).problems:
+        if problem.level in (ERROR, WARNING):
+            assert any(fix in problem.message for fix in FIXES), problem
+
+
+def test_a_webp_sent_as_an_image_says_webp_is_for_stickers(tmp_path):
+    """A 300x300 WebP is a picture meant as an image: say how to send it as one."""
+    file = tmp_path / "photo.webp"
+    fx.image(file, mode="RGBA", size=(300, 300), fmt="WEBP")
+    (problem,) = inspect_file(file).problems
+    assert problem.code == "sticker_dimensions"
+    assert problem.message.startswith("WebP is only for stickers")
+    assert "300x300 px" in problem.message and "send it as a JPEG or PNG" in problem.message
+    assert "convert photo.webp photo.jpg" in problem.message
+    renamed = tmp_path / "photo.jpg"
+    renamed.write_bytes(file.read_bytes())
+    (problem,) = inspect_file(renamed).problems
+    assert problem.code == "content_type_mismatch"
+    assert "WebP is only for stickers; send it as a JPEG or PNG" in problem.message
+
+
 def test_messages_name_the_rule_and_the_numbers(tmp_path):
     file = tmp_path / "big.jpg"
     file.write_bytes(b"\xff\xd8\xff\xe0" + bytes(6_200_000))
     (problem,) = [p for p in inspect_file(file).problems if p.code == "too_large"]
-    assert problem.message == "image is 6.2 MB; WhatsApp images are limited to 5 MB"
+    assert problem.message.startswith(
+        "image is 6.2 MB (6,200,004 bytes); WhatsApp images are limited to 5 MB: make it "
+        "smaller, e.g. convert big.jpg -resize"
+    )
 
 
 def test_a_static_sticker_over_100_kb_names_both_limits(tmp_path):
     file = tmp_path / "s.webp"
     fx.noise_image(file, (512, 512), "WEBP", lossless=True)
     (problem,) = [p for p in inspect_file(file).problems if p.code == "too_large"]
-    assert problem.message.endswith("WhatsApp static stickers are limited to 100 KB")
+    assert "WhatsApp static stickers are limited to 100 KB: make it smaller" in problem.message
+    assert "cwebp -q 60 -resize 512 512 s.webp -o s.webp" in problem.message
 
 
 def test_report_json_has_the_issue_fields(tmp_path):
@@ -319,7 +356,8 @@ def test_active_content_says_what_was_found_and_where(tmp_path):
     (problem,) = [p for p in inspect_file(file).problems if p.code == "active_content"]
     served = content_type_for("app.js")  # application/javascript, or text/javascript (3.12)
     assert problem.message.startswith(f".js is served as {served}, a type browsers run script")
-    assert problem.message.endswith("refused by the upload API even with ?force=true")
+    assert "refused by the upload API even with ?force=true" in problem.message
+    assert problem.message.endswith("send a document as PDF, a picture as PNG or JPEG")
 
 
 def _markup_in_png_text(path):
