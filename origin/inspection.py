@@ -200,7 +200,7 @@ def check_size(rule: MediaRule, size: int, name: str = "") -> list[Problem]:
                 ERROR,
                 f"{rule.whatsapp_type} is {format_size(size)} ({size:,} bytes); WhatsApp {kind} "
                 f"are limited to {format_size(rule.max_bytes)}: "
-                f"{shrink_hint(rule.whatsapp_type, name or rule.extensions[0])}",
+                f"{shrink_hint(rule.whatsapp_type, name or 'media' + rule.extensions[0])}",
             )
         ]
     return []

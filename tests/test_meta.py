@@ -118,3 +118,31 @@ def test_a_hostile_max_age_is_read_never_a_crash(cache_control):
 def test_a_hostile_content_length_is_no_length(length):
     problems = check_response(200, {"content-type": "image/jpeg", "content-length": length}, None)
     assert "no_content_length" in {p.code for p in problems}
+
+
+# Every problem of level error or warning says what to do about it.
+FIXES = ("send ", "serve ", "link to ", "use ", "make it", "check the", "see its", "must be")
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "sniffed"),
+    [
+        (200, {}, "image/jpeg"),
+        (200, {"cache-control": "no-cache"}, "image/jpeg"),
+        (200, {"content-type": "text/html"}, "text/html"),
+        (200, {"content-type": "image/gif", "content-length": "9"}, "image/gif"),
+        (200, {"content-type": "audio/ogg", "content-length": "9"}, "audio/ogg"),
+        (200, {"content-type": "image/jpeg", "content-length": "9"}, "image/png"),
+        (200, {"content-type": "image/jpeg"}, "image/jpeg"),
+        (200, {"content-type": "image/jpeg", "content-length": "6200000"}, "image/jpeg"),
+        (302, {"location": "/x.jpg"}, None),
+        (500, {}, None),
+    ],
+)
+def test_every_error_and_warning_names_the_fix(status, headers, sniffed):
+    _, problems = meta_caching(headers)
+    problems += check_response(status, headers, sniffed)
+    said = [p for p in problems if p.level in ("error", "warning")]
+    assert said
+    for problem in said:
+        assert any(fix in problem.message for fix in FIXES), problem
