@@ -61,7 +61,8 @@ def refuse_if_served(host: str, port: int) -> None:
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
-                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                # "::" as granian binds it, dual-stack: an IPv4 listener stands in the way too
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
             try:
                 probe.bind(address)
             except OSError as error:
@@ -333,7 +334,11 @@ def run_granian(config: Config, host: str, port: int, workers: int = 1) -> None:
 
             family = socket.AF_INET6 if ":" in self.bind_addr else socket.AF_INET
             sock = socket.create_server(
-                (self.bind_addr, self.bind_port), family=family, backlog=self.backlog
+                (self.bind_addr, self.bind_port),
+                family=family,
+                backlog=self.backlog,
+                # "::" takes IPv4 too, as granian's own socket does
+                dualstack_ipv6=family == socket.AF_INET6 and socket.has_dualstack_ipv6(),
             )
             sock.set_inheritable(True)
             self._ssp = None
