@@ -463,7 +463,9 @@ class Api:
         Called by ``MediaOrigin.handle`` where a GET finds no file at the path."""
         path = scope["path"]
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        if path.endswith("/") or "list" not in query or not self.authorized(scope["headers"]):
+        if scope.get("method", "GET") != "GET" or path.endswith("/") or "list" not in query:
+            return False  # HEAD keeps the bodiless plain 404
+        if not self.authorized(scope["headers"]):
             return False
         message = f"{path} is not a file; to list the folder, add a trailing slash: {path}/?list"
         await _json(send, 404, {"error": "not_found", "message": message, "path": path})
@@ -479,8 +481,14 @@ class Api:
             )
             await _json(send, 404, {"error": "not_found", "message": message, "path": folder})
             return
+        try:
+            with storage_failures(folder):
+                listed = await self.storage.list(prefix)
+        except Refused as refused:
+            await _json(send, refused.status, refused.body())
+            return
         files = []
-        for name, stat in await self.storage.list(prefix):
+        for name, stat in listed:
             url_path = f"/{prefix}/{name}" if prefix else f"/{name}"
             rule = rule_for_name(name)
             entry: dict[str, object] = {

@@ -436,6 +436,8 @@ def test_the_missing_slash_answer(tmp_path):
     assert ask("/campaigns", b"list", []) == (False, [])  # no token: the plain 404
     assert ask("/campaigns/", b"list", auth) == (False, [])  # a real listing
     assert ask("/campaigns", b"v=1", auth) == (False, [])  # no list asked for
+    head = {"path": "/campaigns", "query_string": b"list", "headers": auth, "method": "HEAD"}
+    assert asyncio.run(api.missing_slash(head, None)) is False  # no body to a HEAD
 
 
 def test_versioned_links(api):
