@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from origin import __version__
@@ -75,8 +76,16 @@ HELP: dict[str, tuple[str, str]] = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad command line told in one line (argparse's usage block
+    first buries it); the usage is one --help away, and the line says so."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="media-origin",
         description="A link host for WhatsApp media messages sent by link.",
         epilog="Run 'media-origin COMMAND --help' for a command's options and examples.",
@@ -169,8 +178,12 @@ def _duration(value: str) -> int:
 
 def _url(value: str) -> str:
     """An http(s):// address: 'localhost:8080' would be taken for a path by httpx."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not an http(s):// URL (e.g. http://127.0.0.1:8080)"
         )

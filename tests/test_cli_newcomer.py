@@ -181,3 +181,19 @@ def test_json_answers_end_with_a_newline(origin, elsewhere):
     assert result.stdout.endswith("}\n")
     checked = run("check", "--json", "--config", str(origin.config), cwd=elsewhere)
     assert checked.stdout.endswith("]\n")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["upload", "--to", "/x"], "media-origin upload: the following arguments are required"),
+        (["serve", "--port", "x"], "media-origin serve: argument --port: 'x' is not a port"),
+        (["bogus"], "media-origin: argument COMMAND: invalid choice: 'bogus'"),
+        (["upload", "a", "--to", "/x", "--url", "http://[::1"], "is not an http(s):// URL"),
+    ],
+)
+def test_a_bad_command_line_is_one_line_that_points_at_help(arguments, message, elsewhere):
+    result = run(*arguments, cwd=elsewhere)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert message in line and line.endswith("--help')")
