@@ -57,6 +57,7 @@ def refuse_if_served(host: str, port: int) -> None:
         )
     except socket.gaierror as error:
         raise CommandError(f"cannot serve on {host}: {error.strerror}") from None
+    unusable = []
     for family, kind, proto, _, address in addresses:
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -73,7 +74,11 @@ def refuse_if_served(host: str, port: int) -> None:
                     raise CommandError(
                         f"{shown} is already served{by}; stop it first, or give another --port"
                     ) from None
-                raise CommandError(f"cannot serve on {shown}: {error.strerror}") from None
+                unusable.append(f"cannot serve on {shown}: {error.strerror}")
+    # A name with an address that cannot be had here (localhost's ::1 without IPv6)
+    # still serves on the others; only when none can be bound is it refused.
+    if unusable and len(unusable) == len(addresses):
+        raise CommandError(unusable[0])
 
 
 def _address(host: str, port: int) -> str:
