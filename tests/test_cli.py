@@ -309,3 +309,22 @@ def test_serve_on_an_address_of_another_machine_is_one_line(tmp_path):
     assert result.returncode == 2
     assert "cannot serve on 192.0.2.1:8080" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_second_serve_beside_several_granian_workers_names_their_supervisor(tmp_path):
+    """Several granian workers share the port by SO_REUSEPORT, each with its own
+    socket: the second serve is still refused, and told the process to stop."""
+    copy_default_setup(tmp_path)
+    config = tmp_path / "config.toml"
+    with start_server(
+        config, tmp_path / "media", server="granian", extra_args=("--workers", "2")
+    ) as running:
+        address = ["--host", "127.0.0.1", "--port", str(running.port)]
+        result = subprocess.run(
+            [str(SCRIPT), "serve", "--config", str(config), *address],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == 2
+        assert f"is already served by pid {running.process.pid} (" in result.stderr
