@@ -250,12 +250,7 @@ class QuietPipe:
             self.stream.write(text)
             self.stream.flush()
         except BrokenPipeError:
-            self.closed_by_reader = True
-            # What is left in the buffer goes nowhere, and the interpreter's last
-            # flush at exit finds nothing to complain about.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.stream.fileno())
-            os.close(devnull)
+            self._silence()
         return len(text)
 
     def flush(self) -> None:
@@ -263,7 +258,15 @@ class QuietPipe:
             try:
                 self.stream.flush()
             except BrokenPipeError:
-                self.write("")
+                self._silence()
+
+    def _silence(self) -> None:
+        """From now on stdout is /dev/null: what is left in the buffer goes nowhere,
+        and the interpreter's last flush at exit finds nothing to complain about."""
+        self.closed_by_reader = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self.stream.fileno())
+        os.close(devnull)
 
     def isatty(self) -> bool:
         return self.stream.isatty()
