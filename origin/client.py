@@ -67,7 +67,7 @@ def refuse_over_limit(targets: list[tuple[Path, str]], force: bool) -> None:
     upload API's: WhatsApp's for the file's kind, or with --force the hard limit."""
     from origin.api import HARD_LIMIT
     from origin.inspection import format_size
-    from origin.whatsapp import rule_for_name
+    from origin.whatsapp import rule_for_name, shrink_hint
 
     for file, stored in targets:
         try:
@@ -83,12 +83,12 @@ def refuse_over_limit(targets: list[tuple[Path, str]], force: bool) -> None:
             article = "an" if rule.whatsapp_type[0] in "aeiou" else "a"
             what = f"WhatsApp's limit for {article} {rule.whatsapp_type} ({rule.extensions[0]})"
             fix = (
-                f"make it smaller than {format_size(limit)}, or add --force to store it "
-                "anyway (WhatsApp will refuse to send it)"
+                f"{shrink_hint(rule.whatsapp_type, file.name)}; or add --force to store "
+                "it anyway (WhatsApp will refuse to send it)"
             )
         else:
             what = "the largest file the server stores, even with --force"
-            fix = "split or compress it"
+            fix = shrink_hint(rule.whatsapp_type if rule else None, file.name)
         raise ClientError(
             f"{file} is {format_size(size)}, over {what}, {format_size(limit)}: {fix}"
         )

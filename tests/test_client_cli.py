@@ -265,8 +265,8 @@ def test_upload_refuses_an_over_limit_file_before_sending_it(origin, tmp_path):
     (line,) = result.stderr.splitlines()
     assert line == (
         f"media-origin upload: {big} is 6 MB, over WhatsApp's limit for an image (.jpg), "
-        "5 MB: make it smaller than 5 MB, or add --force to store it anyway "
-        "(WhatsApp will refuse to send it)"
+        "5 MB: make it smaller, e.g. convert big.jpg -resize '2048x2048>' -quality 85 "
+        "big.jpg; or add --force to store it anyway (WhatsApp will refuse to send it)"
     )
     assert result.stdout == "" and origin.stored() == set()
 
