@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         "target", metavar="TARGET", help="a stored path (/campaigns/promo.jpg) or an http(s):// URL"
     )
     upload = command("upload", "upload files or folders through the API")
-    _config_option(upload)
+    _config_option(upload, client=True)
     upload.add_argument("sources", nargs="+", metavar="FILE_OR_FOLDER")
     upload.add_argument(
         "--to", required=True, metavar="FOLDER", help="stored folder, e.g. /campaigns"
@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("--server", dest="deprecated_server", type=_url, help=argparse.SUPPRESS)
     upload.add_argument("--force", action="store_true", help="store files the rules refuse")
     sign = command("sign", "print a signed, expiring link to a stored path")
-    _config_option(sign)
+    _config_option(sign, client=True)
     sign.add_argument("path", metavar="PATH")
     sign.add_argument(
         "--ttl", default="1h", type=_duration, help="how long the link works (default: 1h)"
@@ -190,12 +190,17 @@ def _url(value: str) -> str:
     return value
 
 
-def _config_option(parser: argparse.ArgumentParser) -> None:
+def _config_option(parser: argparse.ArgumentParser, client: bool = False) -> None:
+    """--config; a client command without one needs no storage, and says so."""
+    fallback = (
+        "else built-in defaults that need no storage"
+        if client
+        else "else the built-in default serving ./media"
+    )
     parser.add_argument(
         "--config",
         metavar="PATH",
-        help=f"config file (default: ${CONFIG_ENV}, else ./config.toml, "
-        "else the built-in default serving ./media)",
+        help=f"config file (default: ${CONFIG_ENV}, else ./config.toml, {fallback})",
     )
 
 
