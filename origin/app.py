@@ -223,7 +223,10 @@ class MediaOrigin:
             try:
                 representation = await self.representations.get(url_path, path)
                 if representation is None:
-                    await _send_canned(send, NOT_FOUND, method)
+                    # A token holder's /folder?list gets told about the missing slash.
+                    asked_to_list = b"list" in scope["query_string"]
+                    if not (asked_to_list and await self.api.missing_slash(scope, send)):
+                        await _send_canned(send, NOT_FOUND, method)
                     return
                 await self.respond(
                     self.versioned(scope, url_path, representation),

@@ -46,15 +46,16 @@ def _version(st: os.stat_result) -> Hashable:
 def _rewritten(st: os.stat_result, version: Hashable) -> bool:
     """Whether an open file's bytes may no longer be those of ``version``.
 
-    Every write changes the size or the mtime. ctime is no witness here: being
-    replaced by a rename or deleted changes it too, with the bytes untouched,
-    and a rename updates the moved file's ctime just *after* its new name is
-    visible, so a reader can open it a moment before. The version keys caches
-    (where a spurious miss costs a re-hash); this decides whether to cut a
-    download, where a spurious cut would fail a reader for nothing.
+    Every write changes the size or the mtime, and the ctime, which no one can
+    set back (``utime`` can put an old mtime back after a same-size rewrite, as
+    ``rsync --inplace -t`` does). A rename over the file or a delete changes the
+    ctime too, with the bytes untouched: then the link count is 0, and the
+    reader that holds the old inode goes on reading one whole version.
     """
-    _, _, size, mtime_ns, _ = version  # type: ignore[misc]
-    return st.st_size != size or st.st_mtime_ns != mtime_ns
+    _, _, size, mtime_ns, ctime_ns = version  # type: ignore[misc]
+    if st.st_size != size or st.st_mtime_ns != mtime_ns:
+        return True
+    return st.st_ctime_ns != ctime_ns and st.st_nlink > 0
 
 
 def _failing(path: str, error: OSError) -> StorageUnavailable:
@@ -265,17 +266,31 @@ class FilesystemStorage:
     async def list(self, folder: str) -> list[tuple[str, FileStat]]:
         directory = self._full_path(folder) if folder else self.root
         try:
-            names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
+            with os.scandir(directory) as entries:
+                names = sorted(entry.name for entry in entries if _is_file(entry))
         except (FileNotFoundError, NotADirectoryError):
             return []
+        except OSError as error:  # the folder itself cannot be read: a 503
+            raise _failing(folder or ".", error) from None
         found = []
         for name in names:
             if name.startswith("."):
                 continue
-            stat = await self.stat(f"{folder}/{name}" if folder else name)
+            try:
+                stat = await self.stat(f"{folder}/{name}" if folder else name)
+            except StorageUnavailable:
+                continue  # a link into a folder that cannot be read: nothing to describe
             if stat is not None:
                 found.append((name, stat))
         return found
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """is_file() follows a symlink, which may point into a folder that cannot be read."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 _NOWAIT = getattr(os, "RWF_NOWAIT", None)

@@ -245,6 +245,11 @@ class S3Storage:
         return found
 
 
+# A range of a pinned object that starts further in is asked for anew (If-Match'ed):
+# skipping more than this would cost more than the rare lost race it avoids.
+PINNED_SKIP_LIMIT = 16 * 1024 * 1024
+
+
 class S3File:
     """Reads of one known version: every GET carries If-Match on its store ETag."""
 
@@ -259,7 +264,14 @@ class S3File:
     async def _get(self, start: int, stop: int):
         if self._whole_body_unread:
             self._whole_body_unread = False
-            if (start, stop) == (0, self.stat.size):
+            if start <= PINNED_SKIP_LIMIT:
+                # The pinned GET streams the whole object: read past what the range
+                # leaves out rather than ask again, which another upload could win.
+                while start > 0:
+                    skipped = await self._read(self._body, min(CHUNK_SIZE, start))
+                    if not skipped:
+                        raise FileChanged(f"{self.key}: the body ended early")
+                    start -= len(skipped)
                 return self._body
         try:
             response = await self.storage._call(
@@ -281,7 +293,7 @@ class S3File:
         return await self.storage._wait(self._reading)
 
     async def read(self, start: int, stop: int) -> bytes:
-        data = await self._read(await self._get(start, stop))
+        data = await self._read(await self._get(start, stop), stop - start)
         if len(data) != stop - start:
             raise FileChanged(f"{self.key}: {len(data)} bytes of {stop - start}")
         return data

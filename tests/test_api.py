@@ -387,10 +387,6 @@ def test_list(api):
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="origin/app.py's handle must call Api.missing_slash where a GET finds no file",
-)
 def test_a_listing_without_its_trailing_slash_names_the_fix(api):
     with api.client() as http:
         http.put("/campaigns/a.jpg", content=jpeg(), headers=AUTH)
