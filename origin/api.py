@@ -155,7 +155,7 @@ class Api:
                     raise
         except Refused as refused:
             self._count(refused=refused)
-            await _json(send, refused.status, refused.body())
+            await _refuse(send, refused)
             return
         except ClientGone:
             await _answer_gone(send, url_path)
@@ -197,7 +197,7 @@ class Api:
         except Refused as refused:
             await _abort_all(uploads)
             self._count(refused=refused)
-            await _json(send, refused.status, refused.body())
+            await _refuse(send, refused)
             return
         except ClientGone:
             await _abort_all(uploads)
@@ -556,9 +556,8 @@ async def _answer_gone(send: Send, path: str) -> None:
     server could not read, which granian reports the same way). Answer anyway:
     a client still there gets a JSON 400, not the server's bare 500 for an app
     that sent nothing; for one that is gone, the send is dropped."""
-    refused = _incomplete(path, "with the connection")
     with contextlib.suppress(Exception):
-        await _json(send, refused.status, refused.body())
+        await _refuse(send, _incomplete(path, "with the connection"))
 
 
 def _malformed(path: str, reason: str) -> Refused:
@@ -650,17 +649,21 @@ def _public(result: dict[str, object]) -> dict[str, object]:
     return {key: value for key, value in result.items() if key != "replaced"}
 
 
-async def _json(send: Send, status: int, body: object) -> None:
-    payload = json.dumps(body, ensure_ascii=False).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"cache-control", b"no-store"),
-            ],
-        }
-    )
+async def _refuse(send: Send, refused: Refused) -> None:
+    """A refused upload closes its connection: the body may be unread (refused at
+    the door, or cut at the limit), and a client that keeps the connection would
+    send its next request after bytes the server never read."""
+    await _json(send, refused.status, refused.body(), close=True)
+
+
+async def _json(send: Send, status: int, body: object, close: bool = False) -> None:
+    payload = json.dumps(body, ensure_ascii=False).encode() + b"\n"
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
