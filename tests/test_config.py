@@ -148,7 +148,7 @@ def test_cli_refuses_a_bad_config_before_serving(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert lines == [
-        f"media-origin: {path}: policy.\"/\".etag: unknown mode 'strng' (strong, weak or off)"
+        f"media-origin serve: {path}: policy.\"/\".etag: unknown mode 'strng' (strong, weak or off)"
     ]
 
 
