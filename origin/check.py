@@ -58,12 +58,14 @@ def _served_name(root: Path, file: Path) -> str:
 
 
 def run_check(config: Config, arguments: list[str], as_json: bool, out: TextIO) -> int:
-    if config.storage.root is None:
+    root = config.storage.root
+    if root is None and (config.storage.s3 is not None or not arguments):
         raise CheckError(
             "check reads a filesystem storage; for a bucket, run it on the files before "
             "uploading them, or media-origin explain on their links"
         )
-    files = files_to_check(config.storage.root, arguments)
+    # Files on disk with no storage to check them against: named from this folder.
+    files = files_to_check(root if root is not None else Path.cwd(), arguments)
     reports = []
     progress = _Progress(len(files))
     for file, name in files:
@@ -104,7 +106,8 @@ def format_reports(reports: list[Report]) -> str:
     counts = ", ".join(
         f"{sum(r.verdict == verdict for r in reports)} {verdict}" for verdict in reversed(VERDICTS)
     )
-    lines.append(f"{len(reports)} files checked: {counts}")
+    files = "1 file" if len(reports) == 1 else f"{len(reports)} files"
+    lines.append(f"{files} checked: {counts}")
     return "\n".join(lines) + "\n"
 
 

@@ -292,6 +292,8 @@ def needs_storage(args: argparse.Namespace) -> bool:
         return False
     if args.command == "explain":
         return not args.target.lower().startswith(("http://", "https://"))
+    if args.command == "check":  # files on disk alone are checked as they are
+        return not args.paths or not all(Path(path).exists() for path in args.paths)
     return True
 
 

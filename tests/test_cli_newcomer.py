@@ -197,3 +197,20 @@ def test_a_bad_command_line_is_one_line_that_points_at_help(arguments, message, 
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert message in line and line.endswith("--help')")
+
+
+def test_check_of_files_on_disk_needs_no_config(tmp_path):
+    """A sticker made on the fly, checked from a folder with no config and no ./media."""
+    from PIL import Image
+
+    Image.new("RGBA", (300, 300), (37, 211, 102, 255)).save(tmp_path / "wave.webp")
+    result = subprocess.run(
+        [sys.executable, "-m", "origin", "check", "wave.webp"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "sticker_dimensions" in result.stdout
+    assert result.stdout.splitlines()[-1] == "1 file checked: 0 ok, 0 warn, 1 reject"
