@@ -17,7 +17,6 @@ import os
 import signal
 import time
 from collections.abc import AsyncGenerator
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -31,7 +30,7 @@ from origin.conditional import (
     evaluate_preconditions,
     if_range_allows,
 )
-from origin.config import Config, ConfigError, default_config, load_config
+from origin.config import Config, ConfigError, default_config, load_config, reloaded
 from origin.metrics import InstrumentedStorage, exposition
 from origin.observe import Observer
 from origin.paths import RESERVED_PATHS, storage_path
@@ -134,21 +133,14 @@ class MediaOrigin:
     def reload(self) -> bool:
         """Read config.toml again and apply its policies and log settings; a config
         with a mistake is refused with a logged error and the old one stays."""
-        if self.config.path is None:
-            logger.warning("reload: running on the built-in default, there is no file to read")
+        new = reloaded(self.config)
+        if new is None:
             return False
-        try:
-            new = load_config(self.config.path)
-        except ConfigError as error:
-            logger.error("reload refused, the running config stays: %s", error)
-            return False
-        if new.storage != self.config.storage:
-            logger.warning("reload: [storage] changes need a restart; they were not applied")
-        self.config = replace(self.config, policies=new.policies, log=new.log)
+        self.config = new
         self.representations.reset(new.policies)
         self.any_signed = any(p.signed for p in new.policies.by_folder.values())
         self.observer.out.flush()
-        self.observer = Observer(new.log, new.policies, measure=self.config.metrics.enabled)
+        self.observer = Observer(new.log, new.policies, measure=new.metrics.enabled)
         logger.warning("reload: %s applied", self.config.path)
         return True
 
@@ -263,10 +255,7 @@ class MediaOrigin:
             await _send_canned(send, NOT_FOUND, scope["method"])
             return
         try:
-            try:
-                representation = await self.representations.for_open(url_path, path, opened)
-            except FileChanged as error:  # rewritten in place while we hashed it
-                raise StorageBusy(f"while hashing: {error}") from None
+            representation = await self.representations.for_open(url_path, path, opened)
             await self.respond(
                 self.versioned(scope, url_path, representation),
                 path,
@@ -276,8 +265,8 @@ class MediaOrigin:
                 send,
                 opened,
             )
-        except FileChanged as error:
-            raise StorageBusy(f"while reading: {error}") from None
+        except FileChanged as error:  # rewritten in place even under a held descriptor
+            raise StorageBusy(str(error)) from None
         finally:
             opened.close()
 

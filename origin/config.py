@@ -3,11 +3,12 @@ one-line error naming the file and the key instead of a surprise at Meta."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ DEFAULT_CONFIG_NAME = "config.toml"
 BACKENDS = ("filesystem", "s3")
 ETAG_MODES = ("strong", "weak", "off")
 DISPOSITIONS = ("inline", "attachment")
+
+logger = logging.getLogger("media_origin")
 
 
 class ConfigError(Exception):
@@ -388,3 +391,21 @@ def _kind(value: object) -> str:
 
 def _kind_name(kind: type) -> str:
     return {str: "a string", int: "an integer", bool: "true or false", list: "an array"}[kind]
+
+
+def reloaded(running: Config) -> Config | None:
+    """The running config with config.toml's policies and log settings read again:
+    what a reload applies, in place (``MediaOrigin.reload``) or to workers the
+    supervisor respawns (origin.servers); None, after logging why, when the file
+    has a mistake or there is no file."""
+    if running.path is None:
+        logger.warning("reload: running on the built-in default, there is no file to read")
+        return None
+    try:
+        new = load_config(running.path)
+    except ConfigError as error:
+        logger.error("reload refused, the running config stays: %s", error)
+        return None
+    if new.storage != running.storage:
+        logger.warning("reload: [storage] changes need a restart; they were not applied")
+    return replace(running, policies=new.policies, log=new.log)

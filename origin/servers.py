@@ -27,7 +27,6 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 # Its worker processes are pickled by class name, so the subclass below must be
@@ -35,7 +34,7 @@ from pathlib import Path
 from uvicorn.supervisors import multiprocess as uvicorn_multiprocess
 
 from origin.app import MediaOrigin
-from origin.config import Config, ConfigError, load_config
+from origin.config import Config, reloaded
 from origin.errors import CommandError
 
 logger = logging.getLogger("media_origin")
@@ -175,23 +174,6 @@ def _overlaps(listened: ipaddress.IPv4Address | ipaddress.IPv6Address | None, ho
     except ValueError:
         return True  # a name: whatever listens on the port is the likely culprit
     return wanted.is_unspecified or wanted == listened
-
-
-def reloaded(running: Config) -> Config | None:
-    """The running config with config.toml's policies and log settings read again,
-    what a reload applies (as ``MediaOrigin.reload`` does in place); None, after
-    logging why, when the file has a mistake or there is no file."""
-    if running.path is None:
-        logger.warning("reload: running on the built-in default, there is no file to read")
-        return None
-    try:
-        new = load_config(running.path)
-    except ConfigError as error:
-        logger.error("reload refused, the running config stays: %s", error)
-        return None
-    if new.storage != running.storage:
-        logger.warning("reload: [storage] changes need a restart; they were not applied")
-    return replace(running, policies=new.policies, log=new.log)
 
 
 def ignore_sighup_until_the_app_handles_it() -> None:

@@ -33,7 +33,10 @@ MAX_REMEMBERED = 200_000
 # What an absent file looks like to stat/open: a 404. Any other error (EACCES,
 # EIO, ESTALE, ...) means the storage is failing, which is a 503, never a 404
 # that a CDN or Meta would remember.
-_ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.EISDIR})
+# ENXIO: a FIFO opened non-blocking for writing, or a device with nothing behind it.
+_ABSENT = frozenset(
+    {errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.EISDIR, errno.ENXIO}
+)
 # Opened non-blocking: a FIFO (or device) swapped in at a served path must never
 # block the event loop in open(); fstat then refuses anything but a regular file.
 _OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK
@@ -72,7 +75,7 @@ def _open_regular(full: str, path: str) -> tuple[int, os.stat_result]:
     try:
         fd = os.open(full, _OPEN_FLAGS)
     except OSError as error:
-        if error.errno in _ABSENT or error.errno == errno.ENXIO:
+        if error.errno in _ABSENT:
             raise FileChanged(path) from None
         raise _failing(path, error) from None
     try:

@@ -212,10 +212,7 @@ class S3Storage:
             )
         except _Missing:
             return None
-        opened = S3File(self, self._key(path), self._file_stat(response))
-        opened._body = response["Body"]
-        opened._whole_body_unread = True
-        return opened
+        return S3File(self, self._key(path), self._file_stat(response), pinned=response["Body"])
 
     async def create(self, path: str) -> S3Writer:
         descriptor, local = tempfile.mkstemp(prefix="media-origin-", suffix=".part")
@@ -253,17 +250,19 @@ PINNED_SKIP_LIMIT = 16 * 1024 * 1024
 class S3File:
     """Reads of one known version: every GET carries If-Match on its store ETag."""
 
-    def __init__(self, storage: S3Storage, key: str, stat: FileStat) -> None:
+    def __init__(self, storage: S3Storage, key: str, stat: FileStat, pinned=None) -> None:
+        """``pinned``: the unread body of the whole object, from ``open_current``'s
+        GET; the first read uses it."""
         self.storage = storage
         self.key = key
         self.stat = stat
-        self._body = None
+        self._body = pinned
         self._reading: Future | None = None  # the body read a pool thread is in
-        self._whole_body_unread = False  # open_current's GET, kept for the first read
+        self._pinned_unread = pinned is not None
 
     async def _get(self, start: int, stop: int):
-        if self._whole_body_unread:
-            self._whole_body_unread = False
+        if self._pinned_unread:
+            self._pinned_unread = False
             if start <= PINNED_SKIP_LIMIT:
                 # The pinned GET streams the whole object: read past what the range
                 # leaves out rather than ask again, which another upload could win.
