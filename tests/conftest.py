@@ -25,6 +25,22 @@ REPO = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 15
 
 
+# Without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH a root process obeys file
+# permissions (tests run as root; the interpreter lives under /root, 0700, so
+# "run it as nobody" is not possible): the way to make a file unreadable to it.
+WITHOUT_DAC = ("setpriv", "--bounding-set", "-dac_override,-dac_read_search")
+
+# The config of the client-command tests: a signed folder, its key and the token.
+SIGNED_INVOICES_CONFIG = """[storage]
+root = "media"
+[api]
+signing_key_env = "MEDIA_ORIGIN_SIGNING_KEY"
+[policy."/invoices"]
+cache_control = "private, no-store"
+signed = true
+"""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -141,8 +157,11 @@ def start_server(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     server: str = "uvicorn",
+    new_session: bool = False,
 ) -> RunningServer:
-    """Start the server and wait until it accepts connections."""
+    """Start the server and wait until a worker answers /healthz (granian binds its
+    socket before its workers start). ``new_session``: the server leads a process
+    group of its own, so a test can signal the group as a shell would."""
     port = free_port()
     argv = command or [
         *(sys.executable, "-m", "origin", "serve", "--config", str(config), "--server", server)
@@ -152,6 +171,7 @@ def start_server(
         argv,
         cwd=cwd or REPO,
         env={**os.environ, **(env or {})},
+        start_new_session=new_session,
         # Files, not pipes: a pipe nobody reads fills up and blocks the access log.
         stdout=(output := tempfile.TemporaryFile()),  # noqa: SIM115 - closed by stop()
         stderr=(errors := tempfile.TemporaryFile()),  # noqa: SIM115
@@ -161,11 +181,10 @@ def start_server(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}: {server.stderr()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(f"{server.url}/healthz", timeout=1)
             return server
-        except OSError:
-            time.sleep(0.05)
+        time.sleep(0.05)
     server.stop()
     raise RuntimeError("server did not start in time")
 

@@ -10,18 +10,11 @@ import httpx
 import media_fixtures as fx
 import pytest
 
-from conftest import REPO, start_server
+from conftest import REPO, SIGNED_INVOICES_CONFIG, start_server
 
 SCRIPT = Path(sys.executable).parent / "media-origin"
 ENV = {"MEDIA_ORIGIN_TOKEN": "newcomer-token", "MEDIA_ORIGIN_SIGNING_KEY": "newcomer-key"}
-CONFIG = """[storage]
-root = "media"
-[api]
-signing_key_env = "MEDIA_ORIGIN_SIGNING_KEY"
-[policy."/invoices"]
-cache_control = "private, no-store"
-signed = true
-"""
+CONFIG = SIGNED_INVOICES_CONFIG
 COMMANDS = ("serve", "check", "explain", "upload", "sign", "completion")
 
 

@@ -8,18 +8,11 @@ import httpx
 import media_fixtures as fx
 import pytest
 
-from conftest import start_server
+from conftest import SIGNED_INVOICES_CONFIG, start_server
 
 SCRIPT = Path(sys.executable).parent / "media-origin"
 ENV = {"MEDIA_ORIGIN_TOKEN": "client-token", "MEDIA_ORIGIN_SIGNING_KEY": "client-key"}
-CONFIG = """[storage]
-root = "media"
-[api]
-signing_key_env = "MEDIA_ORIGIN_SIGNING_KEY"
-[policy."/invoices"]
-cache_control = "private, no-store"
-signed = true
-"""
+CONFIG = SIGNED_INVOICES_CONFIG
 
 
 @pytest.fixture

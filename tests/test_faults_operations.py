@@ -22,7 +22,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
@@ -34,12 +33,10 @@ import httpx
 import pytest
 
 from conftest import (
-    REPO,
     SERVERS,
-    STARTUP_SECONDS,
+    WITHOUT_DAC,
     Bucket,
     RunningServer,
-    free_port,
     new_bucket,
     start_server,
     write_config,
@@ -79,11 +76,6 @@ TRICKLE_GAP = 0.25  # seconds between two bytes of a trickle: well inside a read
 # stalls after half of it, so the response has started when the stall comes.
 LARGE = 1024 * 1024
 
-# Without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH a root process obeys file
-# permissions (tests run as root; the interpreter lives under /root, 0700, so
-# "run it as nobody" is not possible). A non-root run needs nothing.
-WITHOUT_DAC = ("setpriv", "--bounding-set", "-dac_override,-dac_read_search")
-
 
 # --- helpers: a server in its own process group -------------------------------
 
@@ -95,31 +87,14 @@ def serve_in_own_group(
     can be sent to the group (the server and its workers), as a shell or a process
     manager sends it. Returned once a worker answers /healthz, not merely once the
     port accepts: granian binds the socket before its workers start."""
-    port = free_port()
-    argv = [
-        *(sys.executable, "-m", "origin", "serve", "--config", str(config)),
-        *("--server", server, "--workers", str(workers)),
-        *("--host", "127.0.0.1", "--port", str(port)),
-    ]
-    process = subprocess.Popen(
-        argv,
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
-        start_new_session=True,
-        stdout=(output := tempfile.TemporaryFile()),  # noqa: SIM115 - closed by stop()
-        stderr=(errors := tempfile.TemporaryFile()),  # noqa: SIM115
+    return start_server(
+        config,
+        root,
+        server=server,
+        extra_args=("--workers", str(workers)),
+        env=env,
+        new_session=True,
     )
-    running = RunningServer(process, port, root, config, output=output, errors=errors)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}: {running.stderr()}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(running.url + "/healthz", timeout=1).status_code == 200:
-                return running
-        time.sleep(0.05)
-    stop_group(running)
-    raise RuntimeError("server did not start in time")
 
 
 def stop_group(running: RunningServer) -> None:

@@ -26,7 +26,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import SERVERS, SETUP_IDS, SETUPS, small_disk, start_server, start_setup, write_config
+from conftest import (
+    SERVERS,
+    SETUP_IDS,
+    SETUPS,
+    WITHOUT_DAC,
+    small_disk,
+    start_server,
+    start_setup,
+    write_config,
+)
 
 TOKEN = "fault-token-1234"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -40,9 +49,6 @@ cache_control = "no-cache"
 etag = "strong"
 """
 STORM_SECONDS = 6.0  # wall-time bound of each load loop
-# Without CAP_DAC_OVERRIDE a root process obeys file permissions: the way to make
-# a file unreadable to a server run by root (as CI is).
-WITHOUT_DAC = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
 
 
 def etag_of(body: bytes) -> str:
@@ -394,7 +400,7 @@ def test_unreadable_files_are_503_and_listed_with_their_error(local, tmp_path):
     (root / "docs" / "into-closed.txt").symlink_to(root / "closed" / "inside.txt")
     (root / "closed").chmod(0)
     try:
-        server = local(root, command_prefix=tuple(WITHOUT_DAC))
+        server = local(root, command_prefix=WITHOUT_DAC)
         with server.client() as http:
             assert http.get("/docs/ok.txt").status_code == 200
             assert http.get("/docs/locked.txt").status_code == 503

@@ -18,13 +18,11 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 
-import httpx
 import pytest
 
-from conftest import REPO, free_port
+from conftest import REPO, start_server
 
 README = (REPO / "README.md").read_text()
 MARK = "<!-- runnable -->"
@@ -105,24 +103,14 @@ def newcomer(tmp_path_factory):
     )
     assert installed.returncode == 0, installed.stderr[-3000:]
     bin_dir = clone / ".venv" / "bin"
-    port = free_port()
-    server = subprocess.Popen(
-        [str(bin_dir / "media-origin"), "serve", "--port", str(port)],
+    server = start_server(
+        clone / "config.toml",
+        clone / "media",
+        command=[str(bin_dir / "media-origin"), "serve"],
         cwd=clone,
-        env={**os.environ, "MEDIA_ORIGIN_TOKEN": "change-me"},  # as the upload example says
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        env={"MEDIA_ORIGIN_TOKEN": "change-me"},  # as the upload example says
     )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"the clone's server did not start: {server.stderr.read()[-2000:]}")
+    with server:
         elsewhere = home / "elsewhere"
         elsewhere.mkdir()
         env = {
@@ -131,14 +119,7 @@ def newcomer(tmp_path_factory):
             "MEDIA_ORIGIN_TOKEN": "change-me",
             "HOME": str(home),
         }
-        yield clone, elsewhere, port, env
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        yield elsewhere, server.port, env
 
 
 BLOCKS = runnable_blocks(README)
@@ -146,7 +127,7 @@ BLOCKS = runnable_blocks(README)
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"README-line-{b.line}" for b in BLOCKS])
 def test_a_runnable_readme_block_works_from_another_folder(newcomer, block):
-    _clone, elsewhere, port, env = newcomer
+    elsewhere, port, env = newcomer
     script = block.script.replace("8080", str(port))
     ran = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
