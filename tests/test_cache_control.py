@@ -1,4 +1,5 @@
 import pytest
+from hostile_text import text_of_any_length
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -66,17 +67,7 @@ def test_no_cache_with_no_store_is_allowed():
     check_response_policy(parse_cache_control("no-cache, no-store"))
 
 
-# Arbitrary text, non-ASCII and control characters included, of any length up to
-# about 300,000 characters (a head and a repeated unit: hypothesis draws short
-# strings), and directive-like text.
-short_text = st.one_of(
-    st.text(max_size=60),
-    st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=60),
-    st.text(alphabet='max-age=0123456789, "\\no-cache', max_size=60),
-)
-long_text = st.builds(
-    lambda head, unit, times: head + unit * times, short_text, short_text, st.integers(0, 5_000)
-)
+long_text = text_of_any_length(st.text(alphabet='max-age=0123456789, "\\no-cache', max_size=60))
 
 
 @given(value=long_text, known_only=st.booleans())

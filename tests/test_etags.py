@@ -1,4 +1,5 @@
 import pytest
+from hostile_text import text_of_any_length
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -60,16 +61,7 @@ def test_header_round_trip(tags):
     assert list(parse_etag_list(", ".join(tag.to_header() for tag in etags))) == etags
 
 
-# Arbitrary text, non-ASCII and control characters included, of any length up to
-# about half a million characters: hypothesis draws short strings, so long ones are
-# built as a head and a repeated unit. Header values arrive decoded as latin-1,
-# hence the second alphabet.
-short_text = st.one_of(
-    st.text(max_size=60), st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=60)
-)
-long_text = st.builds(
-    lambda head, unit, times: head + unit * times, short_text, short_text, st.integers(0, 5_000)
-)
+long_text = text_of_any_length()
 
 
 def memo_calls() -> int:

@@ -5,6 +5,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from hostile_text import text_of_any_length
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -198,18 +199,8 @@ def test_suffixes_of_any_length(length, suffix):
         assert result == ByteRange(max(length - suffix_value, 0), length)
 
 
-# Arbitrary text, non-ASCII and control characters included, up to ~300,000
-# characters, and range-like text of any length.
-short_text = st.one_of(
-    st.text(max_size=60), st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=60)
-)
 rangeish = st.text(alphabet="0123456789-=, \tbytes", max_size=60)
-long_text = st.builds(
-    lambda head, unit, times: head + unit * times,
-    st.one_of(short_text, rangeish, st.just("bytes=")),
-    st.one_of(short_text, rangeish),
-    st.integers(0, 5_000),
-)
+long_text = text_of_any_length(rangeish, st.just("bytes="))
 
 
 @given(header=long_text, length=lengths)
