@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -140,7 +141,9 @@ def noise(mode: str = "RGB", size=(96, 64), fmt: str = "JPEG", **save) -> bytes:
     cut anywhere past the header lands in it."""
     buffer = io.BytesIO()
     channels = len(mode)
-    pixels = os.urandom(size[0] * size[1] * channels)
+    # Seeded, not os.urandom: a cut fixture must be the same file on every run
+    # (with some random draws a JPEG without its EOI still decoded whole).
+    pixels = random.Random(f"{mode}{size}{fmt}{save}").randbytes(size[0] * size[1] * channels)
     Image.frombytes(mode, size, pixels).save(buffer, format=fmt, **save)
     return buffer.getvalue()
 
