@@ -1,3 +1,3 @@
-from origin.cli import main
+from origin.cli.main import main
 
 raise SystemExit(main())

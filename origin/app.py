@@ -22,22 +22,22 @@ from urllib.parse import parse_qs
 
 from starlette.types import Receive, Scope, Send
 
-from origin.api import VERSION_HEX, Api
-from origin.body_cache import BodyCache
-from origin.conditional import (
+from origin.config import Config, ConfigError, default_config, load_config, reloaded
+from origin.http.conditional import (
     NO_PRECONDITIONS,
     Preconditions,
     evaluate_preconditions,
     if_range_allows,
 )
-from origin.config import Config, ConfigError, default_config, load_config, reloaded
-from origin.metrics import InstrumentedStorage, exposition
-from origin.observe import Observer
-from origin.paths import RESERVED_PATHS, storage_path
-from origin.ranges import ByteRange, Unsatisfiable, parse_range
-from origin.representation import Headers, Representation
-from origin.representations import Representations, StorageBusy
-from origin.signing import verify
+from origin.http.ranges import ByteRange, Unsatisfiable, parse_range
+from origin.ops.access_log import Observer
+from origin.ops.metrics import InstrumentedStorage, exposition
+from origin.serve.body_cache import BodyCache
+from origin.serve.links import verify
+from origin.serve.paths import RESERVED_PATHS, storage_path
+from origin.serve.representation import Headers, Representation
+from origin.serve.representations import Representations, StorageBusy
+from origin.upload.api import VERSION_HEX, Api
 from storage.base import FileChanged, OpenFile, Storage, StorageUnavailable
 from storage.filesystem import FilesystemStorage
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from origin.cache_control import CacheControlError, check_response_policy, parse_cache_control
+from origin.http.cache_control import CacheControlError, check_response_policy, parse_cache_control
 from origin.policy import (
     POLICY_KEYS,
     Policy,

@@ -350,7 +350,7 @@ class S3Writer(SpoolWriter):
     async def commit(self) -> tuple[FileStat, bool]:
         from boto3.s3.transfer import TransferConfig
 
-        from origin.media_types import content_type_for
+        from origin.whatsapp.media_types import content_type_for
 
         await self.finish()
         storage = self.storage

@@ -14,7 +14,7 @@ import media_fixtures as fx
 import pytest
 
 from conftest import SETUP_IDS, SETUPS, start_server, start_setup
-from origin.signing import signed_query
+from origin.serve.links import signed_query
 
 TOKEN = "test-token-1234"
 KEY = "test-signing-key"
@@ -402,8 +402,8 @@ def test_the_missing_slash_answer(tmp_path):
     """``Api.missing_slash`` itself, as ``MediaOrigin.handle`` is to call it."""
     import asyncio
 
-    from origin.api import Api
     from origin.config import load_config
+    from origin.upload.api import Api
 
     (tmp_path / "media").mkdir()
     config_file = tmp_path / "config.toml"

@@ -1,4 +1,4 @@
-from origin.body_cache import BodyCache
+from origin.serve.body_cache import BodyCache
 
 
 def test_small_bodies_are_kept_by_version():

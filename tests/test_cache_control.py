@@ -3,7 +3,7 @@ from hostile_text import text_of_any_length
 from hypothesis import given
 from hypothesis import strategies as st
 
-from origin.cache_control import (
+from origin.http.cache_control import (
     DELTA_SECONDS_CAP,
     KNOWN,
     CacheControlError,

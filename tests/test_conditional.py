@@ -5,14 +5,14 @@ from hostile_text import text_of_any_length
 from hypothesis import given
 from hypothesis import strategies as st
 
-from origin.conditional import Preconditions, evaluate_preconditions, if_range_allows
-from origin.etags import ETag
-from origin.httpdates import (
+from origin.http.conditional import Preconditions, evaluate_preconditions, if_range_allows
+from origin.http.dates import (
     MAX_HTTP_DATE_CHARS,
     _memoised_parse_http_date,
     format_http_date,
     parse_http_date,
 )
+from origin.http.etags import ETag
 
 LM = 1_700_000_000
 LM_DATE = format_http_date(LM)

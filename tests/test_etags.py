@@ -3,7 +3,7 @@ from hostile_text import text_of_any_length
 from hypothesis import given
 from hypothesis import strategies as st
 
-from origin.etags import (
+from origin.http.etags import (
     ANY,
     MAX_ETAG_LIST_CHARS,
     MEMOISED_ETAG_LIST_CHARS,

@@ -25,7 +25,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import RunningServer
-from origin.signing import signed_query
+from origin.serve.links import signed_query
 
 KEY = "faults-input-signing-key"
 CONFIG = """

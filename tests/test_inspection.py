@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL.PngImagePlugin import PngInfo
 
-from origin.inspection import (
+from origin.whatsapp.inspection import (
     ERROR,
     INFO,
     MAX_IMAGE_PIXELS,
@@ -20,7 +20,7 @@ from origin.inspection import (
     format_size,
     inspect_file,
 )
-from origin.media_types import content_type_for
+from origin.whatsapp.media_types import content_type_for
 
 needs_ffmpeg = pytest.mark.skipif(
     fx.FFMPEG is None, reason="ffmpeg not installed (.ci/run installs it)"

@@ -1,12 +1,12 @@
 import pytest
 
-from origin.media_types import (
+from origin.whatsapp.media_types import (
     SCRIPT_CAPABLE_EXTENSIONS,
     content_type_for,
     is_script_capable,
     script_capable_name,
 )
-from origin.whatsapp import RULES, rule_for_name
+from origin.whatsapp.rules import RULES, rule_for_name
 
 
 @pytest.mark.parametrize(

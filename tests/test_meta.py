@@ -2,7 +2,7 @@
 
 import pytest
 
-from origin.meta import check_response, meta_caching
+from origin.whatsapp.responses import check_response, meta_caching
 
 LM = "Tue, 22 Feb 2022 22:22:22 GMT"
 

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from origin.paths import (
+from origin.serve.paths import (
     MAX_PATH_BYTES,
     MAX_SEGMENT_BYTES,
     MEMOISED_PATH_CHARS,

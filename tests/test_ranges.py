@@ -9,7 +9,7 @@ from hostile_text import text_of_any_length
 from hypothesis import given
 from hypothesis import strategies as st
 
-from origin.ranges import MAX_RANGES, ByteRange, Unsatisfiable, parse_range
+from origin.http.ranges import MAX_RANGES, ByteRange, Unsatisfiable, parse_range
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from hostile_text import text_of_any_length
 from hypothesis import given
 from hypothesis import strategies as st
 
-from origin.signing import (
+from origin.serve.links import (
     MAX_DURATION_DIGITS,
     MAX_EXPIRES_DIGITS,
     parse_duration,

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from origin.media_types import is_script_capable
-from origin.sniff import (
+from origin.whatsapp.media_types import is_script_capable
+from origin.whatsapp.sniff import (
     _SIGNATURES,
     ACTIVE,
     EIGHT_BIT,

@@ -34,8 +34,8 @@ from pathlib import Path
 from uvicorn.supervisors import multiprocess as uvicorn_multiprocess
 
 from origin.app import MediaOrigin
+from origin.cli.errors import CommandError
 from origin.config import Config, reloaded
-from origin.errors import CommandError
 
 logger = logging.getLogger("media_origin")
 

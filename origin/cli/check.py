@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from origin.cli.errors import CommandError
 from origin.config import Config
-from origin.errors import CommandError
-from origin.inspection import ERROR, Problem, Report, format_size, inspect_file
-from origin.paths import RESERVED_PATHS
+from origin.serve.paths import RESERVED_PATHS
+from origin.whatsapp.inspection import ERROR, Problem, Report, format_size, inspect_file
 
 VERDICTS = ("reject", "warn", "ok")
 

@@ -20,11 +20,11 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from origin.config import Config
-from origin.inspection import ERROR, Problem, inspect_file
-from origin.meta import ACCEPTED_TYPES, MetaView, check_response, meta_caching
-from origin.paths import storage_path
-from origin.sniff import HEAD_BYTES, base_type, sniff
-from origin.whatsapp import LARGEST_MEDIA_BYTES, rule_for_name
+from origin.serve.paths import storage_path
+from origin.whatsapp.inspection import ERROR, Problem, inspect_file
+from origin.whatsapp.responses import ACCEPTED_TYPES, MetaView, check_response, meta_caching
+from origin.whatsapp.rules import LARGEST_MEDIA_BYTES, rule_for_name
+from origin.whatsapp.sniff import HEAD_BYTES, base_type, sniff
 
 USER_AGENT = "media-origin-explain (checks a WhatsApp media link)"
 TIMEOUT_SECONDS = 30

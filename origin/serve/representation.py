@@ -8,10 +8,10 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from origin.etags import ETag
-from origin.httpdates import format_http_date
-from origin.media_types import content_type_for
+from origin.http.dates import format_http_date
+from origin.http.etags import ETag
 from origin.policy import Policy
+from origin.whatsapp.media_types import content_type_for
 from storage.base import FileStat
 
 Headers = list[tuple[bytes, bytes]]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from origin.etags import ANY, ETag, parse_etag_list, strong_match, weak_match
-from origin.httpdates import parse_http_date
+from origin.http.dates import parse_http_date
+from origin.http.etags import ANY, ETag, parse_etag_list, strong_match, weak_match
 
 
 class Preconditions(NamedTuple):

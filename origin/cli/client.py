@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote, urlsplit
 
+from origin.cli.errors import CommandError
 from origin.config import Config
-from origin.errors import CommandError
-from origin.signing import signed_url
+from origin.serve.links import signed_url
 
 CHUNK = 256 * 1024
 
@@ -65,9 +65,9 @@ def refuse_over_limit(targets: list[tuple[Path, str]], force: bool) -> None:
     or one that cannot be read: a 6 MB image need not travel to be told it is over
     5 MB, and an upload must not stop half-way at an unreadable file. The limits are the
     upload API's: WhatsApp's for the file's kind, or with --force the hard limit."""
-    from origin.api import HARD_LIMIT
-    from origin.inspection import format_size
-    from origin.whatsapp import rule_for_name, shrink_hint
+    from origin.upload.api import HARD_LIMIT
+    from origin.whatsapp.inspection import format_size
+    from origin.whatsapp.rules import rule_for_name, shrink_hint
 
     for file, stored in targets:
         try:

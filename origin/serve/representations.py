@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from origin.policy import PolicyTable
-from origin.representation import Representation, build_representation
+from origin.serve.representation import Representation, build_representation
 from storage.base import FileStat, OpenFile, Storage
 from storage.bounded import remember
 

@@ -14,11 +14,11 @@ from typing import TextIO
 
 from starlette.types import Receive, Scope, Send
 
-from origin import metrics
 from origin.config import LogConfig
-from origin.meta_fetcher import META_NETWORKS, looks_like_meta
-from origin.paths import MAX_PATH_BYTES, MEMOISED_PATH_CHARS
+from origin.ops import metrics
 from origin.policy import PolicyTable
+from origin.serve.paths import MAX_PATH_BYTES, MEMOISED_PATH_CHARS
+from origin.whatsapp.fetcher import META_NETWORKS, looks_like_meta
 from storage.bounded import remember
 
 TABLE_LIMIT = 10_000  # distinct paths, addresses, label sets remembered

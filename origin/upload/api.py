@@ -18,16 +18,16 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.types import Receive, Send
 
-from origin import metrics
 from origin.config import Config
-from origin.httpdates import format_http_date
-from origin.inspection import ERROR, Problem, format_size, inspect_file
-from origin.media_types import content_type_for, script_capable_name
-from origin.paths import RESERVED_PATHS, storage_path
-from origin.representations import Representations, StorageBusy
-from origin.signing import signed_url
-from origin.sniff import base_type
-from origin.whatsapp import LARGEST_MEDIA_BYTES, rule_for_name, shrink_hint
+from origin.http.dates import format_http_date
+from origin.ops import metrics
+from origin.serve.links import signed_url
+from origin.serve.paths import RESERVED_PATHS, storage_path
+from origin.serve.representations import Representations, StorageBusy
+from origin.whatsapp.inspection import ERROR, Problem, format_size, inspect_file
+from origin.whatsapp.media_types import content_type_for, script_capable_name
+from origin.whatsapp.rules import LARGEST_MEDIA_BYTES, rule_for_name, shrink_hint
+from origin.whatsapp.sniff import base_type
 from storage.base import (
     Storage,
     StorageConflict,
@@ -615,7 +615,7 @@ def _incomplete(path: str, when: str) -> Refused:
 
 def inspect_name_only(url_path: str) -> Problem:
     """What the name alone says is wrong: active content first, else an unsupported type."""
-    from origin.inspection import check_type
+    from origin.whatsapp.inspection import check_type
 
     problems = check_type(url_path, None, content_type_for(url_path), None)
     return min(problems, key=lambda p: p.code != "active_content")

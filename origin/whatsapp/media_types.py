@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mimetypes
 
-from origin.whatsapp import rule_for_name
+from origin.whatsapp.rules import rule_for_name
 
 FALLBACK_CONTENT_TYPE = "application/octet-stream"
 

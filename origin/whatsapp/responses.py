@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from origin.cache_control import CacheControlError, delta_seconds, parse_cache_control
-from origin.inspection import ERROR, INFO, WARNING, Problem, check_size
-from origin.sniff import HTML, base_type, same_kind
-from origin.whatsapp import RULES, MediaRule
+from origin.http.cache_control import CacheControlError, delta_seconds, parse_cache_control
+from origin.whatsapp.inspection import ERROR, INFO, WARNING, Problem, check_size
+from origin.whatsapp.rules import RULES, MediaRule
+from origin.whatsapp.sniff import HTML, base_type, same_kind
 
 CURRENT_CACHE_SECONDS = 600
 ACCEPTED_TYPES = {base_type(rule.content_type): rule for rule in RULES}

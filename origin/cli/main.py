@@ -12,8 +12,8 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 from origin import __version__
+from origin.cli.errors import CommandError
 from origin.config import ApiConfig, Config, ConfigError, ServerConfig, StorageConfig
-from origin.errors import CommandError
 
 SERVERS = ("granian", "uvicorn")  # origin.servers runs them; imported only to serve
 DEFAULT_SERVER = "granian"  # chosen by bench/run.py: see README "Performance"
@@ -168,7 +168,7 @@ def _workers(value: str) -> int:
 
 
 def _duration(value: str) -> int:
-    from origin.signing import parse_duration
+    from origin.serve.links import parse_duration
 
     try:
         return parse_duration(value)
@@ -363,19 +363,19 @@ def warn_if_private(base_url: str) -> None:
 
 
 def check(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
-    from origin.check import run_check
+    from origin.cli.check import run_check
 
     return run_check(config, args.paths, args.json, out)
 
 
 def explain(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
-    from origin.explain import run_explain
+    from origin.cli.explain import run_explain
 
     return run_explain(config, args.target, args.json, out)
 
 
 def upload(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
-    from origin.client import run_upload
+    from origin.cli.client import run_upload
 
     url = args.url
     if args.deprecated_server is not None:
@@ -391,7 +391,7 @@ def upload(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
 
 
 def sign(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
-    from origin.client import run_sign
+    from origin.cli.client import run_sign
 
     if config.api.signing_key is None:
         where = (
@@ -409,7 +409,7 @@ def sign(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
 
 
 def serve(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
-    from origin.servers import RUNNERS, refuse_if_served
+    from origin.cli.servers import RUNNERS, refuse_if_served
 
     host = args.host or config.server.host
     port = args.port or config.server.port

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from origin.isobmff import Movie, NotISOBMFF, Track, Truncated, read_movie
-from origin.media_types import content_type_for, is_script_capable, script_capable_name
-from origin.sniff import ACTIVE, HEAD_BYTES, Markup, base_type, find_markup, same_kind, sniff
-from origin.whatsapp import (
+from origin.whatsapp.isobmff import Movie, NotISOBMFF, Track, Truncated, read_movie
+from origin.whatsapp.media_types import content_type_for, is_script_capable, script_capable_name
+from origin.whatsapp.rules import (
     RULES,
     STATIC_STICKER_MAX_BYTES,
     STICKER_PIXELS,
@@ -26,6 +25,15 @@ from origin.whatsapp import (
     convert_hint,
     rule_for_name,
     shrink_hint,
+)
+from origin.whatsapp.sniff import (
+    ACTIVE,
+    HEAD_BYTES,
+    Markup,
+    base_type,
+    find_markup,
+    same_kind,
+    sniff,
 )
 
 ERROR, WARNING, INFO = "error", "warning", "info"

@@ -1,0 +1,1 @@
+"""Operations: health and readiness, the access log, the metrics."""
