@@ -1,328 +1,52 @@
-"""Fixtures that run the real server: ``python -m origin serve`` in a subprocess,
-bound to 127.0.0.1 on a free port, talked to over real sockets with httpx."""
+"""The fixtures of the suite. Helpers live in ``tests/helpers/`` (imported as
+``tests.helpers.<module>``), never here.
+
+How the tests are named (one convention, so a module's tests are found by name):
+
+- Unit tests, ``test_<package>_<module>.py``, mirror the code's path:
+  ``test_http_etags.py`` tests ``origin/http/etags.py``, ``test_storage_filesystem``
+  ``storage/filesystem.py``, ``test_config.py`` ``origin/config.py``. Pure functions over
+  plain values, with tables and hypothesis; no sockets.
+- Wire tests, ``test_wire_<topic>.py``, start the real server on 127.0.0.1 and
+  talk HTTP to it, under granian and uvicorn, over the filesystem and S3 where
+  the topic applies.
+- ``test_faults_<topic>.py``: wire tests of concurrency, faults and hostile input.
+- ``test_cli_<command>.py`` run the ``media-origin`` command as a user does.
+- ``test_docs_<topic>.py`` check what the README and the shipped files promise.
+- ``test_style.py``: ruff, and the layout's dependency and size rules.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import textwrap
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-STARTUP_SECONDS = 15
-
-
-# Without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH a root process obeys file
-# permissions (tests run as root; the interpreter lives under /root, 0700, so
-# "run it as nobody" is not possible): the way to make a file unreadable to it.
-WITHOUT_DAC = ("setpriv", "--bounding-set", "-dac_override,-dac_read_search")
-
-# The config of the client-command tests: a signed folder, its key and the token.
-SIGNED_INVOICES_CONFIG = """[storage]
-root = "media"
-[api]
-signing_key_env = "MEDIA_ORIGIN_SIGNING_KEY"
-[policy."/invoices"]
-cache_control = "private, no-store"
-signed = true
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class RunningServer:
-    process: subprocess.Popen[bytes]
-    port: int
-    root: Path
-    config: Path
-    bucket: Bucket | None = None  # the S3 backend's bucket, else files live in root
-    output: Any = None  # the server's stdout and stderr, as files
-    errors: Any = None
-
-    def stdout(self) -> str:
-        self.output.seek(0)
-        return self.output.read().decode("utf-8", "replace")
-
-    def stderr(self) -> str:
-        self.errors.seek(0)
-        return self.errors.read().decode("utf-8", "replace")
-
-    def access_log(self) -> list[dict]:
-        """The JSON access-log lines written so far."""
-        return [json.loads(line) for line in self.stdout().splitlines() if line.startswith("{")]
-
-    def stored(self) -> set[str]:
-        """Every stored file, and every upload left behind, by relative path."""
-        if self.bucket is not None:
-            spool = Path(tempfile.gettempdir())
-            return self.bucket.keys() | {p.name for p in spool.glob("media-origin-*.part")}
-        return {
-            str(path.relative_to(self.root))
-            for path in self.root.rglob("*")
-            if path.is_file()
-            and ".media-origin/hashes" not in str(path)
-            and not path.name.endswith(".lock")
-        }
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30)
-
-    def raw(self, request: bytes) -> bytes:
-        """Send bytes exactly as given (no URL normalisation) and read the reply."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
-            sock.sendall(request)
-            chunks = []
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        return b"".join(chunks)
-
-    def raw_get(self, target: str, method: str = "GET") -> tuple[int, bytes]:
-        reply = self.raw(
-            f"{method} {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1")
-        )
-        status = int(reply.split(b" ", 2)[1])
-        return status, reply.partition(b"\r\n\r\n")[2]
-
-    def rss_kib(self) -> int:
-        """Resident memory of the server and its workers (granian serves in a child)."""
-        total = 0
-        for pid in _process_tree(self.process.pid):
-            with contextlib.suppress(OSError):
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        return total
-
-    def __enter__(self) -> RunningServer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        """Stop the server and every process it started (by PID): a granian worker
-        stuck in a system call must not outlive the test as an orphan."""
-        tree = _process_tree(self.process.pid) if self.process.poll() is None else []
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for pid in tree[1:]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        for file in (self.output, self.errors):
-            if file is not None:
-                file.close()
-
-
-def _process_tree(pid: int) -> list[int]:
-    found = [pid]
-    with contextlib.suppress(OSError):
-        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-            found += _process_tree(int(child))
-    return found
-
-
-def start_server(
-    config: Path,
-    root: Path,
-    *,
-    extra_args: tuple[str, ...] = (),
-    command: list[str] | None = None,
-    cwd: Path | None = None,
-    env: dict[str, str] | None = None,
-    server: str = "uvicorn",
-    new_session: bool = False,
-) -> RunningServer:
-    """Start the server and wait until a worker answers /healthz (granian binds its
-    socket before its workers start). ``new_session``: the server leads a process
-    group of its own, so a test can signal the group as a shell would."""
-    port = free_port()
-    argv = command or [
-        *(sys.executable, "-m", "origin", "serve", "--config", str(config), "--server", server)
-    ]
-    argv = [*argv, "--host", "127.0.0.1", "--port", str(port), *extra_args]
-    process = subprocess.Popen(
-        argv,
-        cwd=cwd or REPO,
-        env={**os.environ, **(env or {})},
-        start_new_session=new_session,
-        # Files, not pipes: a pipe nobody reads fills up and blocks the access log.
-        stdout=(output := tempfile.TemporaryFile()),  # noqa: SIM115 - closed by stop()
-        stderr=(errors := tempfile.TemporaryFile()),  # noqa: SIM115
-    )
-    server = RunningServer(process, port, root, config, output=output, errors=errors)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}: {server.stderr()}")
-        with contextlib.suppress(httpx.HTTPError):
-            httpx.get(f"{server.url}/healthz", timeout=1)
-            return server
-        time.sleep(0.05)
-    server.stop()
-    raise RuntimeError("server did not start in time")
-
-
-def write_config(
-    directory: Path, body: str, root: str = "media", bucket: Bucket | None = None
-) -> Path:
-    config = directory / "config.toml"
-    storage = f'[storage]\nroot = "{root}"\n' if bucket is None else bucket.storage_table()
-    config.write_text(storage + "\n" + textwrap.dedent(body))
-    return config
-
-
-# The S3 backend is tested against moto's S3 server, started on 127.0.0.1.
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-
-
-class S3Endpoint:
-    """``python -m moto.server`` on a free port of 127.0.0.1; can be stopped and restarted."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(self.url + "/moto-api/", timeout=1)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError("moto server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-    def client(self):
-        import boto3
-
-        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1")
-
-
-class Bucket:
-    def __init__(self, endpoint: S3Endpoint, name: str) -> None:
-        self.endpoint = endpoint
-        self.name = name
-        self.s3 = endpoint.client()
-        self.s3.create_bucket(Bucket=name)
-
-    def storage_table(self, metadata_ttl: float = 1.0) -> str:
-        return (
-            f'[storage]\nbackend = "s3"\nbucket = "{self.name}"\n'
-            f'endpoint_url = "{self.endpoint.url}"\nregion = "us-east-1"\n'
-            f"metadata_ttl = {metadata_ttl}\ntimeout = 3\n"
-        )
-
-    def put(self, key: str, content: bytes | str) -> None:
-        """As another tool would (aws s3 cp): no media-origin metadata."""
-        body = content.encode() if isinstance(content, str) else content
-        self.s3.put_object(Bucket=self.name, Key=key, Body=body)
-
-    def keys(self) -> set[str]:
-        listing = self.s3.list_objects_v2(Bucket=self.name)
-        return {entry["Key"] for entry in listing.get("Contents", [])}
+from tests.helpers.s3 import CREDENTIALS, S3Endpoint, new_bucket
+from tests.helpers.servers import (
+    SERVERS,
+    SETUP_IDS,
+    SETUPS,
+    STANDARD_CONFIG,
+    STANDARD_FILES,
+    RunningServer,
+    start_server,
+    write_config,
+    write_files,
+)
 
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[S3Endpoint]:
-    endpoint = S3Endpoint()
-    endpoint.start()
-    yield endpoint
-    endpoint.stop()
-
-
-_bucket_numbers = iter(range(1_000_000))
-
-
-def new_bucket(endpoint: S3Endpoint) -> Bucket:
-    return Bucket(endpoint, f"media-origin-test-{next(_bucket_numbers)}")
-
-
-def start_setup(
-    tmp_path: Path, request: pytest.FixtureRequest, config_body: str, env: dict[str, str]
-) -> RunningServer:
-    """A server for one of SETUPS (``request.param``): a fresh root, or a fresh bucket."""
-    server_name, backend = request.param
-    root = tmp_path / "media"
-    root.mkdir()
-    bucket = new_bucket(request.getfixturevalue("s3_endpoint")) if backend == "s3" else None
-    config = write_config(tmp_path, config_body, bucket=bucket)
-    server = start_server(config, root, server=server_name, env=env)
-    server.bucket = bucket
-    return server
-
-
-@contextlib.contextmanager
-def small_disk(path: Path, size: str = "2m") -> Iterator[Path]:
-    """A tmpfs of ``size`` at ``path``: a disk that really fills up, or that can be
-    made read-only (``mount -o remount,ro``) before a server starts on it."""
-    path.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def write_files(root: Path, files: dict[str, bytes | str]) -> None:
-    for name, content in files.items():
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
-            content = content.encode()
-        target.write_bytes(content)
-
-
-# The whole conformance suite runs under each HTTP server the CLI offers, and
-# the read-only part of it (standard_server) and the upload API over each backend.
-SERVERS = ("uvicorn", "granian")
-SETUPS = (("uvicorn", "filesystem"), ("granian", "filesystem"), ("granian", "s3"))
-SETUP_IDS = [f"{server}-{backend}" for server, backend in SETUPS]
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in CREDENTIALS.items():
+            patch.setenv(name, value)  # for boto3 here and for every server started
+        endpoint = S3Endpoint()
+        endpoint.start()
+        yield endpoint
+        endpoint.stop()
 
 
 @pytest.fixture(params=SERVERS)
@@ -342,57 +66,6 @@ def serve(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator:
     yield _serve
     for server in started:
         server.stop()
-
-
-STANDARD_CONFIG = """
-[policy."/"]
-cache_control = "max-age=86400"
-
-[policy."/campaigns"]
-cache_control = "max-age=604800, immutable"
-cdn_cache_control = "max-age=3600"
-
-[policy."/catalog"]
-cache_control = "no-cache"
-
-[policy."/invoices"]
-cache_control = "private, no-store"
-etag = "off"
-content_disposition = "attachment"
-
-[policy."/weak"]
-etag = "weak"
-
-[policy."/bare"]
-cache_control = ""
-last_modified = false
-etag = "off"
-"""
-
-# 256 distinct byte values, repeated: every offset's byte is known (offset % 256).
-PATTERN = bytes(range(256)) * 400  # 102,400 bytes
-
-STANDARD_FILES: dict[str, bytes | str] = {
-    "hello.txt": "hello, world\n",
-    "pattern.bin": PATTERN,
-    "campaigns/promo.jpg": b"\xff\xd8\xff\xe0fake-jpeg" + b"\x00" * 100,
-    "campaigns/2026/black-friday.mp4": b"\x00\x00\x00\x18ftypmp42" + b"\x01" * 200,
-    "catalog/price-list.pdf": b"%PDF-1.4 fake",
-    "invoices/INV 0001 é.pdf": b"%PDF-1.4 invoice",
-    "weak/note.txt": "weak etag",
-    "bare/file.txt": "no headers",
-    "audio/voice.ogg": b"OggS fake",
-    "video/clip.3gp": b"3gp fake",
-    "stickers/hi.webp": b"RIFF fake WEBP",
-    "audio/track.m4a": b"m4a fake",
-    "docs/sheet.xlsx": b"PK fake",
-    "docs/data.json": "{}",
-    "docs/unknown.zzz": "?",
-    "empty.txt": "",
-    ".secret": "hidden",
-    ".git/config": "hidden too",
-    "folder/.hidden.jpg": "hidden",
-}
 
 
 @pytest.fixture(scope="module", params=SETUPS, ids=SETUP_IDS)

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import httpx
-import media_fixtures as fx
 import pytest
 
-from conftest import REPO, SIGNED_INVOICES_CONFIG, start_server
+from tests.helpers import media as fx
+from tests.helpers.servers import REPO, SIGNED_INVOICES_CONFIG, start_server
 
 SCRIPT = Path(sys.executable).parent / "media-origin"
 ENV = {"MEDIA_ORIGIN_TOKEN": "newcomer-token", "MEDIA_ORIGIN_SIGNING_KEY": "newcomer-key"}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 from origin.config import ConfigError, default_config, load_config
+from tests.helpers.servers import REPO
 
 
 def write(tmp_path: Path, text: str) -> Path:

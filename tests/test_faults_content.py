@@ -20,10 +20,10 @@ small bodies.
 from __future__ import annotations
 
 import httpx
-import media_fixtures as fx
 import pytest
 
-from conftest import RunningServer
+from tests.helpers import media as fx
+from tests.helpers.servers import RunningServer
 
 TOKEN = "faults-content-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

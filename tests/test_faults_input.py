@@ -24,8 +24,8 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import RunningServer
 from origin.serve.links import signed_query
+from tests.helpers.servers import RunningServer
 
 KEY = "faults-input-signing-key"
 CONFIG = """

@@ -32,15 +32,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import (
-    SERVERS,
-    WITHOUT_DAC,
-    Bucket,
-    RunningServer,
-    new_bucket,
-    start_server,
-    write_config,
-)
+from tests.helpers.s3 import Bucket, new_bucket
+from tests.helpers.servers import SERVERS, WITHOUT_DAC, RunningServer, start_server, write_config
 
 TOKEN = "ops-fault-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -26,12 +26,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import (
+from tests.helpers.disks import small_disk
+from tests.helpers.servers import (
     SERVERS,
     SETUP_IDS,
     SETUPS,
     WITHOUT_DAC,
-    small_disk,
     start_server,
     start_setup,
     write_config,

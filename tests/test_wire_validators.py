@@ -4,7 +4,7 @@ never outlive the version they describe (issue 2, points 7 and 11)."""
 import os
 import shutil
 
-from conftest import start_server, write_config, write_files
+from tests.helpers.servers import start_server, write_config, write_files
 
 
 def test_two_instances_and_two_copies_agree(tmp_path):

@@ -6,7 +6,6 @@ import zlib
 from functools import partial
 from pathlib import Path
 
-import media_fixtures as fx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +20,7 @@ from origin.whatsapp.inspection import (
     inspect_file,
 )
 from origin.whatsapp.media_types import content_type_for
+from tests.helpers import media as fx
 
 needs_ffmpeg = pytest.mark.skipif(
     fx.FFMPEG is None, reason="ffmpeg not installed (.ci/run installs it)"

@@ -10,11 +10,11 @@ import threading
 import time
 
 import httpx
-import media_fixtures as fx
 import pytest
 
-from conftest import SETUP_IDS, SETUPS, start_server, start_setup
 from origin.serve.links import signed_query
+from tests.helpers import media as fx
+from tests.helpers.servers import SETUP_IDS, SETUPS, start_server, start_setup
 
 TOKEN = "test-token-1234"
 KEY = "test-signing-key"

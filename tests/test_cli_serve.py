@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, start_server, write_config
+from tests.helpers.servers import REPO, start_server, write_config
 
 SCRIPT = Path(sys.executable).parent / "media-origin"
 
@@ -231,7 +231,7 @@ class TestDockerfile:
 
 @pytest.mark.parametrize("server", ["granian", "uvicorn"])
 def test_several_workers(tmp_path, server):
-    from conftest import _process_tree
+    from tests.helpers.servers import process_tree as _process_tree
 
     copy_default_setup(tmp_path)
     command = [str(SCRIPT), "serve", "--config", str(tmp_path / "config.toml"), "--workers", "2"]

@@ -1,5 +1,4 @@
 import pytest
-from hostile_text import text_of_any_length
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -11,6 +10,7 @@ from origin.http.cache_control import (
     delta_seconds,
     parse_cache_control,
 )
+from tests.helpers.hostile_text import text_of_any_length
 
 
 @pytest.mark.parametrize(

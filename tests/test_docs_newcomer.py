@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import REPO, start_server
+from tests.helpers.servers import REPO, start_server
 
 README = (REPO / "README.md").read_text()
 MARK = "<!-- runnable -->"

@@ -1,5 +1,4 @@
 import pytest
-from hostile_text import text_of_any_length
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,6 +12,7 @@ from origin.http.etags import (
     strong_match,
     weak_match,
 )
+from tests.helpers.hostile_text import text_of_any_length
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from conftest import REPO, free_port, start_server, write_config, write_files
+from tests.helpers.servers import REPO, free_port, start_server, write_config, write_files
 
 VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
 pytestmark = pytest.mark.skipif(

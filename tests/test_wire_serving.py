@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from conftest import PATTERN
+from tests.helpers.servers import PATTERN
 
 
 def test_get_sends_the_bytes_and_the_representation_headers(client):

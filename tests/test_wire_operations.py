@@ -5,11 +5,11 @@ import signal
 import time
 
 import httpx
-import media_fixtures as fx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import start_server, write_config
+from tests.helpers import media as fx
+from tests.helpers.servers import start_server, write_config
 
 TOKEN = "ops-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, small_disk, start_server
 from origin.config import load_config
+from tests.helpers.disks import small_disk
+from tests.helpers.servers import REPO, start_server
 
 TOKEN = "docker-token-1234"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -5,8 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import media_fixtures as fx
 import pytest
+
+from tests.helpers import media as fx
 
 SCRIPT = Path(sys.executable).parent / "media-origin"
 

@@ -3,8 +3,8 @@ verbatim, and the configuration reference names every key the code reads."""
 
 import re
 
-from conftest import REPO
 from origin.policy import POLICY_KEYS
+from tests.helpers.servers import REPO
 
 README = (REPO / "README.md").read_text()
 
@@ -41,7 +41,7 @@ def test_the_api_examples_work_as_written(tmp_path):
     import subprocess
     import sys
 
-    from conftest import free_port
+    from tests.helpers.servers import free_port
 
     section = README[README.index("## Upload API") :]
     script = re.search(r"```sh\n(.+?)\n```", section, re.S).group(1)
@@ -91,6 +91,6 @@ def test_the_repository_stands_on_its_own():
         for name in tracked
         if (REPO / name).is_file()
         and "shared/" in (REPO / name).read_text(encoding="utf-8", errors="ignore")
-        and name != "tests/test_readme.py"
+        and name != "tests/test_docs_readme.py"
     ]
     assert offenders == []

@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from conftest import S3Endpoint, new_bucket, start_server, write_config
+from tests.helpers.s3 import S3Endpoint, new_bucket
+from tests.helpers.servers import start_server, write_config
 
 TOKEN = "s3-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

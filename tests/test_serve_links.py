@@ -2,7 +2,6 @@
 exception (which the server would send as a 500), whatever its length or alphabet."""
 
 import pytest
-from hostile_text import text_of_any_length
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from origin.serve.links import (
     signed_query,
     verify,
 )
+from tests.helpers.hostile_text import text_of_any_length
 
 KEY = b"test-signing-key"
 PATH = "/invoices/INV 1.pdf"

@@ -8,10 +8,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import media_fixtures as fx
 import pytest
 
-from conftest import start_server, write_config
+from tests.helpers import media as fx
+from tests.helpers.servers import start_server, write_config
 
 SCRIPT = Path(sys.executable).parent / "media-origin"
 LM = "Tue, 22 Feb 2022 22:22:22 GMT"
@@ -168,7 +168,7 @@ def test_a_url_without_an_extension_is_judged_by_its_content_type(site):
 
 
 def test_a_host_that_does_not_answer(tmp_path):
-    from conftest import free_port
+    from tests.helpers.servers import free_port
 
     code, explanation = explain_json(f"http://127.0.0.1:{free_port()}/a.jpg")
     assert code == 1
@@ -177,7 +177,7 @@ def test_a_host_that_does_not_answer(tmp_path):
 
 
 def test_a_refused_connection_is_one_line(tmp_path):
-    from conftest import free_port
+    from tests.helpers.servers import free_port
 
     url = f"http://127.0.0.1:{free_port()}/a.jpg"
     result = explain(url)
@@ -317,7 +317,7 @@ class TestStoredPaths:
 def test_a_healthy_link_under_the_shipped_config_has_no_problem(tmp_path):
     """The shipped config.toml's folder policies (max-age, Last-Modified, a strong
     ETag) are what Meta should get: nothing to flag, the ETag included."""
-    from conftest import REPO
+    from tests.helpers.servers import REPO
 
     root = tmp_path / "media"
     (root / "campaigns").mkdir(parents=True)

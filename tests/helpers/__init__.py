@@ -1,0 +1,1 @@
+"""Helpers of the suite: servers, S3, disks, media fixtures, hostile text."""
