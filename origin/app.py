@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import ipaddress
 import logging
 import os
@@ -29,15 +28,16 @@ from origin.http.conditional import (
     evaluate_preconditions,
     if_range_allows,
 )
+from origin.http.credentials import bearer_matches
 from origin.http.ranges import ByteRange, Unsatisfiable, parse_range
 from origin.ops.access_log import Observer
 from origin.ops.metrics import InstrumentedStorage, exposition
 from origin.serve.body_cache import BodyCache
-from origin.serve.links import verify
+from origin.serve.links import verify, version_of
 from origin.serve.paths import RESERVED_PATHS, storage_path
 from origin.serve.representation import Headers, Representation
 from origin.serve.representations import Representations, StorageBusy
-from origin.upload.api import VERSION_HEX, Api
+from origin.upload.api import Api
 from storage.base import FileChanged, OpenFile, Storage, StorageUnavailable
 from storage.filesystem import FilesystemStorage
 
@@ -176,9 +176,7 @@ class MediaOrigin:
             await _send_canned(send, NOT_FOUND, method)
             return
         if settings.token is not None:
-            expected = f"Bearer {settings.token}".encode()
-            given = next((v for n, v in scope["headers"] if n == b"authorization"), b"")
-            if not hmac.compare_digest(given, expected):
+            if not bearer_matches(scope["headers"], settings.token):
                 await _send_canned(send, UNAUTHORIZED, method)
                 return
         elif not _loopback(scope.get("client")):
@@ -329,7 +327,7 @@ class MediaOrigin:
         if b"v=" not in query_string or current.content_hash is None:
             return current
         wanted = parse_qs(query_string.decode("latin-1")).get("v", [""])[0]
-        if wanted and wanted == current.content_hash[:VERSION_HEX]:
+        if wanted and wanted == version_of(current.content_hash):
             return self.representations.versioned(url_path, current)
         return current
 

@@ -2,8 +2,9 @@
 
 import pytest
 
+from origin.http.disposition import content_disposition
 from origin.policy import Policy
-from origin.serve.representation import build_representation, content_disposition
+from origin.serve.representation import build_representation
 from storage.base import FileStat
 
 STAT = FileStat(size=1234, mtime=1_645_568_542.75, version=1)  # Tue, 22 Feb 2022 22:22:22 GMT

@@ -1,5 +1,6 @@
-"""Signed, expiring links for private folders: pure functions over a key, a
-path and a time, so the server, ``media-origin sign`` and the upload API agree.
+"""The links the origin hands out, as pure functions, so the server, ``media-origin
+sign`` and the upload API agree: versioned links (``?v=`` and 48 bits of the
+content hash) and signed, expiring links for private folders.
 
 The signature is hex HMAC-SHA256 over ``<path>\\n<expires>``, where path is the
 decoded URL path (``/invoices/INV 1.pdf``) and expires is Unix seconds.
@@ -23,6 +24,14 @@ MAX_EXPIRES_DIGITS = 18
 # Nine digits are more than any expiry needs (10**9 seconds is 31 years, 10**9 days
 # is longer than history), and keep int() away from a pasted run of thousands of digits.
 MAX_DURATION_DIGITS = 9
+
+
+VERSION_HEX = 12  # the ?v= of a versioned link: 48 bits of the content hash
+
+
+def version_of(content_hash: str) -> str:
+    """The ``?v=`` value naming these bytes."""
+    return content_hash[:VERSION_HEX]
 
 
 def signature(key: bytes, path: str, expires: int) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from origin.http.dates import format_http_date
+from origin.http.disposition import content_disposition
 from origin.http.etags import ETag
 from origin.policy import Policy
 from origin.whatsapp.media_types import content_type_for
@@ -44,8 +44,7 @@ def build_representation(
     now = time.time() if now is None else now
     name = url_path.rsplit("/", 1)[-1]
     etag = _etag(policy, content_hash)
-    # RFC 9110 8.8.2.1: never a Last-Modified later than the response's Date.
-    last_modified = int(min(stat.mtime, now)) if policy.last_modified else None
+    last_modified = last_modified_of(stat, now) if policy.last_modified else None
 
     cache: list[tuple[str, str]] = []
     if policy.cache_control:
@@ -80,22 +79,19 @@ def build_representation(
     )
 
 
+def last_modified_of(stat: FileStat, now: float) -> int:
+    """The Last-Modified sent for ``stat``, in whole seconds: never later than the
+    response's Date (RFC 9110 8.8.2.1), so a future mtime is sent as now. The
+    upload answer and the listing use it too, so all three say the same date."""
+    return int(min(stat.mtime, now))
+
+
 def _etag(policy: Policy, content_hash: str | None) -> ETag | None:
     if policy.etag == "off":
         return None
     if content_hash is None:
         raise ValueError(f"policy {policy.folder!r} sends an ETag but no content hash was given")
     return ETag(content_hash, weak=policy.etag == "weak")
-
-
-def content_disposition(disposition: str, filename: str) -> str:
-    """``inline; filename="a.pdf"``, with an RFC 6266 ``filename*`` for other than plain ASCII."""
-    if filename.isascii() and filename.isprintable():
-        escaped = filename.replace("\\", "\\\\").replace('"', '\\"')
-        return f'{disposition}; filename="{escaped}"'
-    fallback = filename.encode("ascii", "replace").decode("ascii").replace("?", "_")
-    fallback = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in fallback)
-    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def encode(headers: list[tuple[str, str]]) -> Headers:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -19,10 +18,12 @@ from python_multipart.multipart import MultipartParser, MultipartState, parse_op
 from starlette.types import Receive, Send
 
 from origin.config import Config
+from origin.http.credentials import bearer_matches
 from origin.http.dates import format_http_date
 from origin.ops import metrics
-from origin.serve.links import signed_url
+from origin.serve.links import signed_url, version_of
 from origin.serve.paths import RESERVED_PATHS, storage_path
+from origin.serve.representation import last_modified_of
 from origin.serve.representations import Representations, StorageBusy
 from origin.whatsapp.inspection import ERROR, Problem, format_size, inspect_file
 from origin.whatsapp.media_types import content_type_for, script_capable_name
@@ -116,17 +117,14 @@ class Api:
         self.config = config
         self.storage = storage
         self.representations = representations
-        token = config.api.token
-        self._token = f"Bearer {token}".encode() if token else None
+        self._token = config.api.token or None
 
     @property
     def enabled(self) -> bool:
         return self._token is not None
 
     def authorized(self, headers: list[tuple[bytes, bytes]]) -> bool:
-        """Constant-time comparison of the whole Authorization value."""
-        given = next((value for name, value in headers if name == b"authorization"), b"")
-        return self._token is not None and hmac.compare_digest(given, self._token)
+        return bearer_matches(headers, self._token)
 
     # PUT /{path}
 
@@ -407,12 +405,13 @@ class Api:
         result: dict[str, object] = {
             "path": upload.url_path,
             "url": url,
-            "versioned_url": f"{url}?v={digest[:VERSION_HEX]}",
+            "versioned_url": f"{url}?v={version_of(digest)}",
             "size": stat.size,
             "content_type": content_type_for(upload.url_path),
             "whatsapp_type": (rule.whatsapp_type if (rule := rule_for_name(upload.path)) else None),
             "etag": _text(headers.get(b"etag")),
-            "last_modified": _text(headers.get(b"last-modified")) or format_http_date(stat.mtime),
+            "last_modified": _text(headers.get(b"last-modified"))
+            or format_http_date(last_modified_of(stat, time.time())),
             "warnings": [{"code": p.code, "message": p.message} for p in problems],
             "replaced": replaced,
         }
@@ -497,7 +496,7 @@ class Api:
                 "content_type": content_type_for(name),
                 "whatsapp_type": rule.whatsapp_type if rule else None,
                 "etag": None,
-                "last_modified": format_http_date(stat.mtime),
+                "last_modified": format_http_date(last_modified_of(stat, time.time())),
             }
             try:
                 representation = await self.representations.get(url_path, url_path[1:])
@@ -510,9 +509,6 @@ class Api:
                 entry["etag"] = _text(dict(representation.ok_headers).get(b"etag"))
             files.append(entry)
         await _json(send, 200, files)
-
-
-VERSION_HEX = 12  # the ?v= of a versioned link: 48 bits of the content hash
 
 
 @contextlib.contextmanager
