@@ -27,6 +27,17 @@ DEFAULT_CONFIG_NAME = "config.toml"
 BACKENDS = ("filesystem", "s3")
 ETAG_MODES = ("strong", "weak", "off")
 DISPOSITIONS = ("inline", "attachment")
+S3_KEYS = ("bucket", "prefix", "endpoint_url", "region", "metadata_ttl", "timeout")
+# Every key config.toml may hold, by table ("policy" is each [policy."/folder"]
+# table): what the checks below accept, and what the README's reference lists.
+SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "server": ("host", "port", "base_url", "shutdown_grace"),
+    "storage": ("backend", "root", *S3_KEYS),
+    "policy": POLICY_KEYS,
+    "api": ("token_env", "signing_key_env"),
+    "log": ("access", "trusted_proxies", "meta_networks"),
+    "metrics": ("enabled", "token_env"),
+}
 
 logger = logging.getLogger("media_origin")
 
@@ -133,7 +144,7 @@ def config_from_document(
     environ: Mapping[str, str] | None = None,
 ) -> Config:
     reader = _Reader(source)
-    reader.only_keys(document, "", ("server", "storage", "policy", "api", "log", "metrics"))
+    reader.only_keys(document, "", tuple(SECTION_KEYS))
     server = _read_server(reader, reader.table(document, "server"))
     storage = _read_storage(reader, reader.table(document, "storage"), base_dir)
     policies = _read_policies(reader, reader.table(document, "policy"))
@@ -159,7 +170,7 @@ def config_from_document(
 
 
 def _read_log(reader: _Reader, table: dict[str, Any]) -> LogConfig:
-    reader.only_keys(table, "log", ("access", "trusted_proxies", "meta_networks"))
+    reader.only_keys(table, "log", SECTION_KEYS["log"])
     access = reader.typed(table, "log", "access", str, LogConfig.access)
     if access not in ("json", "plain", "off"):
         raise reader.fail("log.access", f'{access!r} is not "json", "plain" or "off"')
@@ -182,7 +193,7 @@ def _networks(reader: _Reader, table: dict[str, Any], key: str) -> tuple:
 def _read_metrics(
     reader: _Reader, table: dict[str, Any], environ: Mapping[str, str]
 ) -> MetricsConfig:
-    reader.only_keys(table, "metrics", ("enabled", "token_env"))
+    reader.only_keys(table, "metrics", SECTION_KEYS["metrics"])
     enabled = reader.typed(table, "metrics", "enabled", bool, MetricsConfig.enabled)
     token_env = table.get("token_env")
     if token_env is not None:
@@ -195,7 +206,7 @@ def _read_metrics(
 
 
 def _read_api(reader: _Reader, table: dict[str, Any], environ: Mapping[str, str]) -> ApiConfig:
-    reader.only_keys(table, "api", ("token_env", "signing_key_env"))
+    reader.only_keys(table, "api", SECTION_KEYS["api"])
     token_env = reader.typed(table, "api", "token_env", str, "MEDIA_ORIGIN_TOKEN")
     key_env = table.get("signing_key_env")
     if key_env is not None:
@@ -243,7 +254,7 @@ class _Reader:
 
 
 def _read_server(reader: _Reader, table: dict[str, Any]) -> ServerConfig:
-    reader.only_keys(table, "server", ("host", "port", "base_url", "shutdown_grace"))
+    reader.only_keys(table, "server", SECTION_KEYS["server"])
     host = reader.typed(table, "server", "host", str, ServerConfig.host)
     port = reader.typed(table, "server", "port", int, ServerConfig.port)
     if not 0 < port < 65536:
@@ -263,8 +274,7 @@ def _read_server(reader: _Reader, table: dict[str, Any]) -> ServerConfig:
 
 
 def _read_storage(reader: _Reader, table: dict[str, Any], base_dir: Path) -> StorageConfig:
-    s3_keys = ("bucket", "prefix", "endpoint_url", "region", "metadata_ttl", "timeout")
-    reader.only_keys(table, "storage", ("backend", "root", *s3_keys))
+    reader.only_keys(table, "storage", SECTION_KEYS["storage"])
     backend = reader.typed(table, "storage", "backend", str, "filesystem")
     if backend not in BACKENDS:
         raise reader.fail(
@@ -272,7 +282,7 @@ def _read_storage(reader: _Reader, table: dict[str, Any], base_dir: Path) -> Sto
         )
     if backend == "s3":
         return StorageConfig(root=None, backend=backend, s3=_read_s3(reader, table))
-    for key in s3_keys:
+    for key in S3_KEYS:
         if key in table:
             raise reader.fail(f"storage.{key}", 'is for backend = "s3" only')
     root_value = reader.typed(table, "storage", "root", str, "media")
@@ -342,7 +352,7 @@ def _check_folder(reader: _Reader, name: str, folder: str) -> None:
 
 
 def _read_policy_keys(reader: _Reader, name: str, keys: dict[str, Any]) -> dict[str, object]:
-    reader.only_keys(keys, name, POLICY_KEYS)
+    reader.only_keys(keys, name, SECTION_KEYS["policy"])
     values: dict[str, object] = {}
     for key in ("cache_control", "cdn_cache_control", "etag", "content_disposition"):
         if key in keys:

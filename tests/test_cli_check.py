@@ -55,7 +55,9 @@ def test_json_reports_every_served_file_with_the_issue_fields(tree):
     assert rejected["whatsapp_type"] == "image"
     assert rejected["content_type"] == "image/jpeg"
     assert rejected["problems"][0]["code"] == "content_type_mismatch"
-    assert set(rejected["problems"][0]) == {"code", "message"}
+    # The issue's fields, and the level that says reject from warn (one shape everywhere)
+    assert set(rejected["problems"][0]) == {"code", "level", "message"}
+    assert rejected["problems"][0]["level"] == "error"
 
 
 def test_human_output_groups_by_verdict_with_a_summary(tree):

@@ -54,9 +54,7 @@ class Explanation:
             "headers": self.headers,
             "policy": self.policy,
             "meta": self.meta.to_json(),
-            "problems": [
-                {"code": p.code, "level": p.level, "message": p.message} for p in self.problems
-            ],
+            "problems": [p.to_json() for p in self.problems],
         }
 
     @property

@@ -78,7 +78,7 @@ class Refused(Exception):
             "error": self.code,
             "message": self.message,
             "path": self.path,
-            "problems": [{"code": p.code, "message": p.message} for p in self.problems],
+            "problems": [p.to_json() for p in self.problems],
         }
 
 
@@ -412,7 +412,7 @@ class Api:
             "etag": _text(headers.get(b"etag")),
             "last_modified": _text(headers.get(b"last-modified"))
             or format_http_date(last_modified_of(stat, time.time())),
-            "warnings": [{"code": p.code, "message": p.message} for p in problems],
+            "warnings": [p.to_json() for p in problems],
             "replaced": replaced,
         }
         key = self.config.api.signing_key

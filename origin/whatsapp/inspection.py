@@ -58,6 +58,10 @@ class Problem:
     level: str
     message: str
 
+    def to_json(self) -> dict[str, str]:
+        """The one JSON shape of a problem: in upload answers, refusals, check and explain."""
+        return {"code": self.code, "level": self.level, "message": self.message}
+
 
 @dataclass
 class Report:
@@ -79,7 +83,7 @@ class Report:
             "content_type": self.content_type,
             "size": self.size,
             "verdict": self.verdict,
-            "problems": [{"code": p.code, "message": p.message} for p in self.problems],
+            "problems": [p.to_json() for p in self.problems],
         }
 
 
