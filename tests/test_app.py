@@ -27,7 +27,13 @@ def call(app, headers=()):
             message["headers"].append((b"x-added-by-middleware", b"1"))
         messages.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/a.jpg", "headers": list(headers)}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/a.jpg",
+        "query_string": b"",  # required by the ASGI spec
+        "headers": list(headers),
+    }
     asyncio.run(app(scope, receive, send))
     return messages
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from origin.config import Config
 from origin.serve.paths import storage_path
+from origin.serve.representations import Representations
 from origin.whatsapp.inspection import ERROR, Problem, inspect_file
 from origin.whatsapp.responses import ACCEPTED_TYPES, MetaView, check_response, meta_caching
 from origin.whatsapp.rules import LARGEST_MEDIA_BYTES, rule_for_name
@@ -105,12 +106,15 @@ def stored_path_of_file(config: Config, target: str) -> str | None:
 def explain_stored(config: Config, target: str) -> Explanation:
     """Exactly the headers the origin sends for ``target``, from the serving code itself;
     the bytes come through the storage, whatever the backend."""
-    from origin.app import MediaOrigin
+    from origin.app import make_storage
 
     url_path = "/" + urlsplit(target).path.lstrip("/")
     path = storage_path(url_path)
-    origin = MediaOrigin(config)
-    representation = asyncio.run(origin.representations.get(url_path, path)) if path else None
+    # The storage and the representations only: the headers GET sends, without
+    # the rest of the app (the upload API, the log, the metrics).
+    storage = make_storage(config)
+    representations = Representations(storage, config.policies)
+    representation = asyncio.run(representations.get(url_path, path)) if path else None
     if representation is None:
         where = f" under {config.storage.root}" if config.storage.root is not None else ""
         problem = Problem(
@@ -124,7 +128,7 @@ def explain_stored(config: Config, target: str) -> Explanation:
     view, problems = meta_caching(headers)
     with tempfile.TemporaryDirectory(prefix="media-origin-explain-") as folder:
         file = Path(folder) / "body"
-        asyncio.run(_copy_out(origin.storage, path, representation.stat, file))
+        asyncio.run(_copy_out(storage, path, representation.stat, file))
         with file.open("rb") as handle:
             sniffed = sniff(handle.read(HEAD_BYTES), file)
         problems += check_response(200, headers, sniffed)

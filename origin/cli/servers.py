@@ -31,9 +31,10 @@ from pathlib import Path
 
 # Its worker processes are pickled by class name, so the subclass below must be
 # reachable by import: uvicorn is a dependency, and this module is imported to serve.
+from starlette.types import ASGIApp
 from uvicorn.supervisors import multiprocess as uvicorn_multiprocess
 
-from origin.app import MediaOrigin
+from origin.app import build_app
 from origin.cli.errors import CommandError
 from origin.config import Config, reloaded
 
@@ -216,7 +217,7 @@ def run_uvicorn(config: Config, host: str, port: int, workers: int = 1) -> None:
     if workers == 1:
         # Until the app's lifespan takes SIGHUP (a reload in place), it must not end us.
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        uvicorn.run(MediaOrigin(config), **settings)
+        uvicorn.run(build_app(config), **settings)
         return
     # Worker processes, spawned, each building the app from the config checked last.
     # (uvicorn.run wants an import string there, which would read the file again.)
@@ -273,7 +274,7 @@ class UvicornSupervisor(uvicorn_multiprocess.Multiprocess):
 
 
 class CheckedApp:
-    """What a worker process calls for the app: a MediaOrigin over the config the
+    """What a worker process calls for the app: the app over the config the
     supervisor checked last, never the file read again. Picklable (a Config is): it
     travels to uvicorn's spawned workers, and to granian's when they are spawned
     rather than forked."""
@@ -281,9 +282,9 @@ class CheckedApp:
     def __init__(self, config: Config) -> None:
         self.config = config
 
-    def __call__(self, target: str | None = None) -> MediaOrigin:
+    def __call__(self, target: str | None = None) -> ASGIApp:
         ignore_sighup_until_the_app_handles_it()
-        return MediaOrigin(self.config)
+        return build_app(self.config)
 
 
 def run_granian(config: Config, host: str, port: int, workers: int = 1) -> None:

@@ -1,5 +1,6 @@
 """What happened to each request: one access-log line and the metrics, recorded
-around the app's handler without changing what it sends (but X-Request-ID)."""
+by ``AccessLog``, an ASGI middleware that wraps the app without changing what it
+sends (but X-Request-ID)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,17 @@ import json
 import re
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import ip_address
 from typing import TextIO
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from origin.config import LogConfig
+from origin.config import Config, LogConfig
 from origin.ops import metrics
 from origin.policy import PolicyTable
-from origin.serve.paths import MAX_PATH_BYTES, MEMOISED_PATH_CHARS
+from origin.serve.paths import MAX_PATH_BYTES, MEMOISED_PATH_CHARS, RESERVED_PATHS
 from origin.whatsapp.fetcher import META_NETWORKS, looks_like_meta
 from storage.bounded import remember
 
@@ -39,6 +41,67 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _SECRET_VALUES = re.compile(r"(^|&)(sig|token)=[^&]*")
 
 
+class AccessLog:
+    """Wraps the app: every request but the operator's paths (/healthz, /readyz,
+    /metrics) is observed, and the log is flushed at shutdown. The app's config
+    is read at each request by identity, so a reload (which replaces it) brings
+    the new log settings without the app knowing about the log."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.config: Config = app.config
+        self.observer = Observer.for_config(self.config)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if self.app.config is not self.config:
+                self.reloaded()
+            if self.observer.active and scope["path"] not in RESERVED_PATHS:
+                await self.observer.observe(self.app, scope, receive, send)
+                return
+        elif scope["type"] == "lifespan":
+            await self.app(scope, receive, self.flushing_at_shutdown(send))
+            return
+        await self.app(scope, receive, send)
+
+    def reloaded(self) -> None:
+        self.observer.out.flush()
+        self.config = self.app.config
+        self.observer = Observer.for_config(self.config)
+
+    def flushing_at_shutdown(self, send: Send) -> Send:
+        async def send_after_flush(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                self.observer.out.flush()
+            await send(message)
+
+        return send_after_flush
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the app sent, as the observing ``send`` saw it go by."""
+
+    status: int = 0
+    sent: int = 0  # body bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One request as the access log and the metrics record it."""
+
+    method: str
+    path: str
+    query_string: bytes
+    status: int
+    sent: int
+    seconds: float
+    client: str | None
+    user_agent: str
+    byte_range: str | None
+    request_id: str
+
+
 class Observer:
     def __init__(
         self,
@@ -57,6 +120,10 @@ class Observer:
         self._trusted_addresses: dict[str, bool] = {}
         self._folders: dict[str, str] = {}
         self._series: dict[tuple[str, int, str], tuple] = {}
+
+    @classmethod
+    def for_config(cls, config: Config) -> Observer:
+        return cls(config.log, config.policies, measure=config.metrics.enabled)
 
     @property
     def active(self) -> bool:
@@ -79,14 +146,14 @@ class Observer:
         if request_id is None or not _REQUEST_ID.fullmatch(request_id):
             request_id = f"{time.time_ns():x}-{id(scope) & 0xFFFFFF:06x}"
         echo = (b"x-request-id", request_id.encode())
-        outcome = [0, 0]  # status, body bytes
+        outcome = Outcome()
 
         async def observed_send(message) -> None:
             if message["type"] == "http.response.start":
-                outcome[0] = message["status"]
+                outcome.status = message["status"]
                 message["headers"].append(echo)  # always a list of our own making
             elif message["type"] == "http.response.body":
-                outcome[1] += len(message.get("body", b""))
+                outcome.sent += len(message.get("body", b""))
             await send(message)
 
         try:
@@ -95,14 +162,18 @@ class Observer:
             peer = scope.get("client")
             client = self.client_address(peer[0] if peer else None, forwarded_for, forwarded)
             self.record(
-                scope,
-                outcome[0],
-                outcome[1],
-                time.perf_counter() - started,
-                client,
-                user_agent or "",
-                byte_range,
-                request_id,
+                Request(
+                    method=scope["method"],
+                    path=scope["path"],
+                    query_string=scope.get("query_string", b""),
+                    status=outcome.status,
+                    sent=outcome.sent,
+                    seconds=time.perf_counter() - started,
+                    client=client,
+                    user_agent=user_agent or "",
+                    byte_range=byte_range,
+                    request_id=request_id,
+                )
             )
 
     def client_address(
@@ -176,10 +247,9 @@ class Observer:
             remember(self._series, key, series, TABLE_LIMIT)
         return series
 
-    def record(
-        self, scope, status, sent, seconds, client, user_agent, byte_range, request_id
-    ) -> None:
-        path, method = scope["path"], scope["method"]
+    def record(self, request: Request) -> None:
+        path, method, status, sent = request.path, request.method, request.status, request.sent
+        client, user_agent, seconds = request.client, request.user_agent, request.seconds
         folder = self._folder(path)
         meta = self._looks_like_meta(user_agent, client)
         if self.measure:
@@ -193,7 +263,7 @@ class Observer:
                 metrics.META_FETCHES.inc()
         if self.log.access == "off":
             return
-        raw_query = scope.get("query_string", b"")
+        raw_query = request.query_string
         query = (
             _SECRET_VALUES.sub(r"\1\2=REDACTED", raw_query.decode("latin-1")) if raw_query else ""
         )
@@ -203,22 +273,29 @@ class Observer:
             self.out.write(
                 f'{{"time": "{_now()}", "client": {_json(client)}, "method": "{method}", '
                 f'"path": {_json(path)}, "query": {_json(query)}, "status": {status}, '
-                f'"bytes": {sent}, "duration_ms": {milliseconds}, "range": {_json(byte_range)}, '
+                f'"bytes": {sent}, "duration_ms": {milliseconds}, '
+                f'"range": {_json(request.byte_range)}, '
                 f'"not_modified": {"true" if status == 304 else "false"}, '
                 f'"user_agent": {_json(user_agent)}, "folder": {_json(folder)}, '
-                f'"request_id": {_json(request_id)}, '
+                f'"request_id": {_json(request.request_id)}, '
                 f'"meta_fetch": {"true" if meta else "false"}}}\n'
             )
         else:
             target = f"{path}?{query}" if query else path
             self.out.write(
                 f'{client} "{method} {target}" {status} {sent} {milliseconds}ms '
-                f'"{user_agent}" {folder} {request_id}{" meta" if meta else ""}\n'
+                f'"{user_agent}" {folder} {request.request_id}{" meta" if meta else ""}\n'
             )
 
 
 _SAFE = re.compile(r'[^"\\\x00-\x1f\x7f-\uffff]*')
-_clock = [0, ""]
+
+
+class _Clock:
+    """The current second, formatted once a second (strftime costs more than a request)."""
+
+    second = 0
+    text = ""
 
 
 def _json(value: str | None) -> str:
@@ -234,12 +311,10 @@ def _now() -> str:
     """ISO 8601 UTC with milliseconds; the seconds part is formatted once a second."""
     now = time.time()
     second = int(now)
-    if _clock[0] != second:
-        _clock[0], _clock[1] = (
-            second,
-            datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-        )
-    return f"{_clock[1]}.{int((now - second) * 1000):03d}+00:00"
+    if _Clock.second != second:
+        _Clock.text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _Clock.second = second
+    return f"{_Clock.text}.{int((now - second) * 1000):03d}+00:00"
 
 
 # 1 MiB: 256 ordinary lines are about 100 KB, so this flushes only for a run of
