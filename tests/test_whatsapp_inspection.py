@@ -11,15 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL.PngImagePlugin import PngInfo
 
-from origin.whatsapp.inspection import (
-    ERROR,
-    INFO,
-    MAX_IMAGE_PIXELS,
-    WARNING,
-    format_size,
-    inspect_file,
-)
+from origin.whatsapp.images import MAX_IMAGE_PIXELS
+from origin.whatsapp.inspection import inspect_file
 from origin.whatsapp.media_types import content_type_for
+from origin.whatsapp.problems import ERROR, INFO, WARNING, format_size
 from tests.helpers import media as fx
 
 needs_ffmpeg = pytest.mark.skipif(
