@@ -1,8 +1,13 @@
 """How Meta reads a response's caching headers and what makes its fetch fail."""
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from origin.whatsapp.responses import check_response, meta_caching
+from tests.helpers.servers import REPO
 
 LM = "Tue, 22 Feb 2022 22:22:22 GMT"
 
@@ -146,3 +151,22 @@ def test_every_error_and_warning_names_the_fix(status, headers, sniffed):
     assert said
     for problem in said:
         assert any(fix in problem.message for fix in FIXES), problem
+
+
+def test_responses_imports_no_file_checks():
+    """The link checks are pure: importing them loads the vocabulary and the
+    rules, never the file checks, Pillow or mutagen (a fresh interpreter, since
+    this one has loaded them all)."""
+    code = (
+        "import json, sys\n"
+        "import origin.whatsapp.responses\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(result.stdout))
+    assert "origin.whatsapp.problems" in loaded
+    assert {name for name in loaded if name.split(".")[0] in ("PIL", "mutagen")} == set()
+    checks = ("inspection", "images", "audio", "audio_framing", "video", "isobmff")
+    assert {module for module in checks if f"origin.whatsapp.{module}" in loaded} == set()

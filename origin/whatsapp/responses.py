@@ -7,6 +7,9 @@ Meta's Cloud API send-messages guide
 and Meta's current "Service messages" page (section "Media caching",
 https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/send-messages),
 which says only that a link is cached for 10 minutes keyed by the exact URL string.
+
+Pure, and light to import: it speaks the checks' vocabulary (``problems``) and
+reads the rules table, but never imports the file checks, Pillow or mutagen.
 """
 
 from __future__ import annotations
@@ -15,11 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from origin.http.cache_control import CacheControlError, delta_seconds, parse_cache_control
-from origin.whatsapp.inspection import ERROR, INFO, WARNING, Problem, check_size
+from origin.whatsapp.problems import ERROR, INFO, WARNING, Problem, check_size
 from origin.whatsapp.rules import RULES, MediaRule
 from origin.whatsapp.sniff import HTML, base_type, same_kind
 
-CURRENT_CACHE_SECONDS = 600
 ACCEPTED_TYPES = {base_type(rule.content_type): rule for rule in RULES}
 _URL_NOTE = (
     "Meta also keys its cache on the exact URL string (10 minutes, per its current docs): "
