@@ -48,8 +48,6 @@ class Track:
     audio_object_type: int | None = None  # esds objectTypeIndication: 0x40 is AAC
     has_composition_offsets: bool = False  # a ctts box with a non-zero offset: B-frames
     data_end: int | None = None  # the file offset where its last chunk of samples ends
-    width: int | None = None
-    height: int | None = None
 
 
 @dataclass
@@ -210,8 +208,7 @@ def _last_entries(
 
 
 def _read_sample_entry(track: Track, entry: bytes) -> None:
-    if track.handler == "vide" and len(entry) >= 78:
-        track.width, track.height = struct.unpack(">HH", entry[24:28])
+    if track.handler == "vide" and len(entry) >= 78:  # a VisualSampleEntry's fixed fields
         for kind, payload in _boxes(entry[78:]):
             if kind == b"avcC" and len(payload) >= 2:
                 track.h264_profile = payload[1]
