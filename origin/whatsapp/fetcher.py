@@ -14,7 +14,9 @@ from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 USER_AGENT_MARKS = ("facebookexternalua", "facebookexternalhit")
 
-META_NETWORKS: tuple[IPv4Network | IPv6Network, ...] = tuple(
+Networks = tuple[IPv4Network | IPv6Network, ...]
+
+META_NETWORKS: Networks = tuple(
     ip_network(network)
     for network in (
         "31.13.24.0/21",
@@ -33,12 +35,19 @@ META_NETWORKS: tuple[IPv4Network | IPv6Network, ...] = tuple(
 )
 
 
-def looks_like_meta(
-    user_agent: str, client: str | None, networks: tuple[IPv4Network | IPv6Network, ...]
-) -> bool:
+def is_meta_user_agent(user_agent: str) -> bool:
+    """The user agent names Meta's fetcher (or its link-preview crawler)."""
     agent = user_agent.lower()
-    if any(mark in agent for mark in USER_AGENT_MARKS):
-        return True
+    return any(mark in agent for mark in USER_AGENT_MARKS)
+
+
+def is_meta_address(client: str | None, networks: Networks) -> bool:
+    """The client address is in one of ``networks``; an absent or malformed
+    address is in none.
+
+    Apart from the user agent because its answer depends on the address alone,
+    so a caller can remember it per address; the user agent's cannot be.
+    """
     if not client:
         return False
     try:
@@ -46,3 +55,14 @@ def looks_like_meta(
     except ValueError:
         return False
     return any(address in network for network in networks)
+
+
+def looks_like_meta(user_agent: str, client: str | None, networks: Networks) -> bool:
+    """The whole rule: the user agent, or the address.
+
+    Kept for origin/ops/access_log.py, which calls it for one half at a time
+    (``looks_like_meta(agent, None, ())`` and ``looks_like_meta("", client,
+    networks)``); once it calls is_meta_user_agent and is_meta_address, this
+    function has no caller and goes.
+    """
+    return is_meta_user_agent(user_agent) or is_meta_address(client, networks)
