@@ -1,10 +1,11 @@
 """The checks of audio, by extension: M4A as an MP4 box, Ogg as Opus in mono,
 MP3 and AAC (ADTS) as a stream mutagen reads, AMR by its frames.
 
-Each format is first walked for a cut (``audio_framing``: a cut file is the
-whole story, and the codec of half a file tells nothing), then its codec is
-read. mutagen is imported when an Ogg, MP3 or AAC file is first read, not with
-this module.
+Each file is first judged whole, M4A by its boxes and the others by their pages
+or frames (``audio_framing``): a cut file is the whole story, and is said as
+such rather than as whatever a reader makes of its missing end. Then the codec
+is read. mutagen is imported when an Ogg, MP3 or AAC file is first read, not
+with this module.
 """
 
 from __future__ import annotations
