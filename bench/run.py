@@ -194,7 +194,7 @@ def contenders() -> list[Server]:
         Server(f"{ORIGIN} --server uvicorn", [*origin, "--server", "uvicorn", "--port", "{PORT}"]),
         Server(f"{ORIGIN} --server granian", [*origin, "--server", "granian", "--port", "{PORT}"]),
     ]
-    from origin.cli.main import DEFAULT_SERVER
+    from origin.cli.parser import DEFAULT_SERVER
 
     found = [s for s in found if s.name != f"{ORIGIN} --server {DEFAULT_SERVER}"]
     loud = [python, "-m", "origin", "serve", "--config", str(WORK / "loud.toml")]

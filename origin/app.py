@@ -19,7 +19,14 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from origin.config import Config, ConfigError, default_config, load_config, reloaded
+from origin.config import (
+    CONFIG_ENV,
+    Config,
+    ConfigError,
+    default_config,
+    load_config,
+    reloaded,
+)
 from origin.ops.access_log import AccessLog
 from origin.ops.health import Health
 from origin.ops.metrics import InstrumentedStorage
@@ -40,7 +47,6 @@ from storage.filesystem import FilesystemStorage
 
 logger = logging.getLogger("media_origin")
 
-CONFIG_ENV = "MEDIA_ORIGIN_CONFIG"
 ALL_METHODS = b"GET, HEAD, PUT, POST, DELETE"
 _WRITES = frozenset({"PUT", "POST", "DELETE"})
 WRITES_DISABLED = plain(403, "Forbidden: writes are disabled (no API token is configured)")

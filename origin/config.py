@@ -24,6 +24,10 @@ from origin.policy import (
 )
 
 DEFAULT_CONFIG_NAME = "config.toml"
+CONFIG_ENV = "MEDIA_ORIGIN_CONFIG"  # the config file, when --config is not given
+# The secrets' usual names: the shipped config's, and the client commands' without one.
+TOKEN_ENV = "MEDIA_ORIGIN_TOKEN"
+SIGNING_KEY_ENV = "MEDIA_ORIGIN_SIGNING_KEY"
 BACKENDS = ("filesystem", "s3")
 ETAG_MODES = ("strong", "weak", "off")
 DISPOSITIONS = ("inline", "attachment")
@@ -97,7 +101,6 @@ class ApiConfig:
     """Secrets come from the environment, never from the file: only their names are here."""
 
     token_env: str | None = None
-    signing_key_env: str | None = None
     token: str | None = None  # None: writes are refused (403)
     signing_key: bytes | None = None
 
@@ -207,7 +210,7 @@ def _read_metrics(
 
 def _read_api(reader: _Reader, table: dict[str, Any], environ: Mapping[str, str]) -> ApiConfig:
     reader.only_keys(table, "api", SECTION_KEYS["api"])
-    token_env = reader.typed(table, "api", "token_env", str, "MEDIA_ORIGIN_TOKEN")
+    token_env = reader.typed(table, "api", "token_env", str, TOKEN_ENV)
     key_env = table.get("signing_key_env")
     if key_env is not None:
         key_env = reader.typed(table, "api", "signing_key_env", str, None)
@@ -218,7 +221,6 @@ def _read_api(reader: _Reader, table: dict[str, Any], environ: Mapping[str, str]
         )
     return ApiConfig(
         token_env=token_env,
-        signing_key_env=key_env,
         token=environ.get(token_env) or None,
         signing_key=key.encode() if key else None,
     )

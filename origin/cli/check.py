@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
 from origin.cli.errors import CommandError
+from origin.cli.progress import Progress, files_checked
 from origin.config import Config
 from origin.serve.paths import RESERVED_PATHS
 from origin.whatsapp.inspection import ERROR, Problem, Report, format_size, inspect_file
@@ -67,7 +66,7 @@ def run_check(config: Config, arguments: list[str], as_json: bool, out: TextIO) 
     # Files on disk with no storage to check them against: named from this folder.
     files = files_to_check(root if root is not None else Path.cwd(), arguments)
     reports = []
-    progress = _Progress(len(files))
+    progress = Progress(len(files), files_checked, worth_showing=len(files) > 1)
     for file, name in files:
         report = inspect_file(file, name)
         if name in RESERVED_PATHS:
@@ -79,8 +78,8 @@ def run_check(config: Config, arguments: list[str], as_json: bool, out: TextIO) 
                 )
             )
         reports.append(report)
-        progress.step()
-    progress.done()
+        progress.advance()
+    progress.clear()
     if as_json:
         json.dump([report.to_json() for report in reports], out, indent=2, ensure_ascii=False)
         out.write("\n")
@@ -109,25 +108,3 @@ def format_reports(reports: list[Report]) -> str:
     files = "1 file" if len(reports) == 1 else f"{len(reports)} files"
     lines.append(f"{files} checked: {counts}")
     return "\n".join(lines) + "\n"
-
-
-class _Progress:
-    """'checked 1200/100000' on a terminal's stderr, at most ten times a second."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.count = 0
-        self.shown = 0.0
-        self.enabled = sys.stderr.isatty() and total > 1
-
-    def step(self) -> None:
-        self.count += 1
-        now = time.monotonic()
-        if self.enabled and now - self.shown > 0.1:
-            self.shown = now
-            sys.stderr.write(f"\rchecked {self.count}/{self.total}")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 40 + "\r")

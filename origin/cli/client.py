@@ -4,7 +4,6 @@ signed links made offline with the same key the server checks."""
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,7 +11,8 @@ from typing import TextIO
 from urllib.parse import quote, urlsplit
 
 from origin.cli.errors import CommandError
-from origin.config import Config
+from origin.cli.progress import Progress, bytes_sent
+from origin.config import TOKEN_ENV, Config
 from origin.serve.links import signed_url
 
 CHUNK = 256 * 1024
@@ -107,14 +107,15 @@ def run_upload(
     address the first link names (the server's base_url, which decides it)."""
     import httpx
 
-    token_env = config.api.token_env or "MEDIA_ORIGIN_TOKEN"
+    token_env = config.api.token_env or TOKEN_ENV
     token = os.environ.get(token_env)
     if not token:
         raise ClientError(f"set {token_env} to the API token")
     base = (server or f"http://{config.server.host}:{config.server.port}").rstrip("/")
     targets = upload_targets(sources, folder)
     refuse_over_limit(targets, force)
-    progress = _Progress(sum(file.stat().st_size for file, _ in targets))
+    total = sum(file.stat().st_size for file, _ in targets)
+    progress = Progress(total, bytes_sent, worth_showing=total > 1_000_000)
     headers = {"authorization": f"Bearer {token}"}
     failed = 0
     try:
@@ -151,33 +152,11 @@ def _report(stored: str, response, out: TextIO) -> str | None:
     return None
 
 
-def _read(file: Path, progress: _Progress) -> Iterator[bytes]:
+def _read(file: Path, progress: Progress) -> Iterator[bytes]:
     with file.open("rb") as handle:
         while chunk := handle.read(CHUNK):
-            progress.add(len(chunk))
+            progress.advance(len(chunk))
             yield chunk
-
-
-class _Progress:
-    """A bar on a terminal's stderr for uploads worth watching (over 1 MB in all)."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.sent, self.shown = total, 0, 0.0
-        self.enabled = sys.stderr.isatty() and total > 1_000_000
-
-    def add(self, size: int) -> None:
-        self.sent += size
-        now = time.monotonic()
-        if self.enabled and now - self.shown > 0.1:
-            self.shown = now
-            done = self.sent / self.total
-            bar = "#" * int(done * 30)
-            sys.stderr.write(f"\r[{bar:<30}] {done:4.0%} of {self.total / 1e6:.1f} MB")
-            sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 60 + "\r")
 
 
 def run_sign(config: Config, path: str, ttl: int, out: TextIO) -> int:

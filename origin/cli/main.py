@@ -8,210 +8,20 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
 from urllib.parse import urlsplit
 
-from origin import __version__
 from origin.cli.errors import CommandError
-from origin.config import ApiConfig, Config, ConfigError, ServerConfig, StorageConfig
-
-SERVERS = ("granian", "uvicorn")  # origin.servers runs them; imported only to serve
-DEFAULT_SERVER = "granian"  # chosen by bench/run.py: see README "Performance"
-CONFIG_ENV = "MEDIA_ORIGIN_CONFIG"  # as origin.app, which is imported only when needed
-TOKEN_ENV = "MEDIA_ORIGIN_TOKEN"
-SIGNING_KEY_ENV = "MEDIA_ORIGIN_SIGNING_KEY"
-
-# What each subcommand's --help ends with: a description, then examples to copy.
-HELP: dict[str, tuple[str, str]] = {
-    "serve": (
-        "Serve the storage over HTTP, with the folder policies of the config.\n"
-        "Refuses to start (exit 2) when its address is already served.",
-        "examples:\n"
-        "  media-origin serve\n"
-        "  media-origin serve --config /etc/media-origin/config.toml --port 8081\n"
-        "  media-origin serve --server uvicorn --workers 4",
-    ),
-    "check": (
-        "Check stored files against WhatsApp's media rules: type, size, codecs.\n"
-        "Exit 1 if any file would be rejected.",
-        "examples:\n"
-        "  media-origin check\n"
-        "  media-origin check /campaigns media/stickers/hi.webp\n"
-        "  media-origin check --json /campaigns > report.json",
-    ),
-    "explain": (
-        "Show the headers a link answers with and how Meta will fetch and cache it.\n"
-        "An http(s):// URL is fetched once and needs no config; a stored path is\n"
-        "answered from the configured storage.",
-        "examples:\n"
-        "  media-origin explain /campaigns/promo.png\n"
-        "  media-origin explain https://media.example.com/campaigns/promo.png",
-    ),
-    "upload": (
-        "Upload files or folders through a server's upload API (needs the API token\n"
-        f"in ${TOKEN_ENV}, or the variable the config's [api] token_env names).\n"
-        "A file goes to FOLDER/its-name; a folder's contents go under FOLDER, keeping\n"
-        "their layout below it (the folder's own name is not added). Two sources that\n"
-        "would land on the same stored path are refused before anything is sent, and\n"
-        "so is a file over WhatsApp's limit for its kind.",
-        "examples:\n"
-        "  media-origin upload promo.jpg --to /campaigns\n"
-        "  media-origin upload ./batch --to /campaigns/batch    # batch/a.jpg -> "
-        "/campaigns/batch/a.jpg\n"
-        "  media-origin upload a.pdf --to /docs --url https://media.example.com",
-    ),
-    "sign": (
-        "Print a signed, expiring link to a stored path, made offline with the key\n"
-        "the server checks ([api] signing_key_env, else $MEDIA_ORIGIN_SIGNING_KEY).",
-        "examples:\n"
-        "  media-origin sign /invoices/INV-0001.pdf\n"
-        "  media-origin sign /invoices/INV-0001.pdf --ttl 10m",
-    ),
-    "completion": (
-        "Print a shell completion script for media-origin.",
-        "examples:\n"
-        '  eval "$(media-origin completion bash)"     # in ~/.bashrc\n'
-        '  eval "$(media-origin completion zsh)"      # in ~/.zshrc',
-    ),
-}
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, with a bad command line told in one line (argparse's usage block
-    first buries it); the usage is one --help away, and the line says so."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(
-        prog="media-origin",
-        description="A link host for WhatsApp media messages sent by link.",
-        epilog="Run 'media-origin COMMAND --help' for a command's options and examples.",
-    )
-    parser.add_argument("--version", action="version", version=f"media-origin {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(name: str, summary: str) -> argparse.ArgumentParser:
-        description, epilog = HELP[name]
-        return commands.add_parser(
-            name,
-            help=summary,
-            description=description,
-            epilog=epilog,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-
-    serve = command("serve", "serve the storage over HTTP")
-    _config_option(serve)
-    serve.add_argument("--host", metavar="H", help="address to bind (default: [server] host)")
-    serve.add_argument(
-        "--port", metavar="P", type=_port, help="TCP port to bind (default: [server] port)"
-    )
-    serve.add_argument(
-        "--workers", metavar="N", type=_workers, default=1, help="worker processes (default: 1)"
-    )
-    serve.add_argument(
-        "--server",
-        choices=SERVERS,
-        default=DEFAULT_SERVER,
-        help=f"the HTTP server to run under (default: {DEFAULT_SERVER})",
-    )
-    check = command(
-        "check", "check stored files against WhatsApp's media rules (exit 1 if any is rejected)"
-    )
-    _config_option(check)
-    check.add_argument("--json", action="store_true", help="print a JSON list of reports")
-    check.add_argument(
-        "paths",
-        nargs="*",
-        metavar="PATH",
-        help="files or folders, on disk or as stored paths (default: the whole storage)",
-    )
-    explain = command("explain", "show a link's headers and how Meta will fetch and cache it")
-    _config_option(explain)
-    explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
-    explain.add_argument(
-        "target", metavar="TARGET", help="a stored path (/campaigns/promo.jpg) or an http(s):// URL"
-    )
-    upload = command("upload", "upload files or folders through the API")
-    _config_option(upload, client=True)
-    upload.add_argument("sources", nargs="+", metavar="FILE_OR_FOLDER")
-    upload.add_argument(
-        "--to", required=True, metavar="FOLDER", help="stored folder, e.g. /campaigns"
-    )
-    upload.add_argument(
-        "--url",
-        metavar="URL",
-        type=_url,
-        help="the server's address (default: http://[server] host:port of the config)",
-    )
-    # The old spelling, for one release: --server names the HTTP server everywhere else.
-    upload.add_argument("--server", dest="deprecated_server", type=_url, help=argparse.SUPPRESS)
-    upload.add_argument("--force", action="store_true", help="store files the rules refuse")
-    sign = command("sign", "print a signed, expiring link to a stored path")
-    _config_option(sign, client=True)
-    sign.add_argument("path", metavar="PATH")
-    sign.add_argument(
-        "--ttl", default="1h", type=_duration, help="how long the link works (default: 1h)"
-    )
-    completion = command("completion", "print a shell completion script (bash or zsh)")
-    completion.add_argument("shell", choices=("bash", "zsh"))
-    return parser
-
-
-def _workers(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= 64:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of workers (1 to 64)")
-    return int(value)
-
-
-def _duration(value: str) -> int:
-    from origin.serve.links import parse_duration
-
-    try:
-        return parse_duration(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _url(value: str) -> str:
-    """An http(s):// address: 'localhost:8080' would be taken for a path by httpx."""
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not one
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not an http(s):// URL (e.g. http://127.0.0.1:8080)"
-        )
-    return value
-
-
-def _config_option(parser: argparse.ArgumentParser, client: bool = False) -> None:
-    """--config; a client command without one needs no storage, and says so."""
-    fallback = (
-        "else built-in defaults that need no storage"
-        if client
-        else "else the built-in default serving ./media"
-    )
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help=f"config file (default: ${CONFIG_ENV}, else ./config.toml, {fallback})",
-    )
-
-
-def _port(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
-    if not 0 < port < 65536:
-        raise argparse.ArgumentTypeError(f"{port} is not a TCP port (1 to 65535)")
-    return port
+from origin.cli.parser import build_parser, completion_script
+from origin.config import (
+    CONFIG_ENV,
+    SIGNING_KEY_ENV,
+    TOKEN_ENV,
+    ApiConfig,
+    Config,
+    ConfigError,
+    ServerConfig,
+    StorageConfig,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -323,7 +133,6 @@ def client_config() -> Config:
         policies=_default_policies(),
         api=ApiConfig(
             token_env=TOKEN_ENV,
-            signing_key_env=SIGNING_KEY_ENV if key else None,
             token=os.environ.get(TOKEN_ENV) or None,
             signing_key=key.encode() if key else None,
         ),
@@ -423,60 +232,6 @@ def serve(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
     )
     RUNNERS[args.server](config, host, port, args.workers)
     return 0
-
-
-def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
-    """A completion script made from the parser itself, so it never lags behind it:
-    subcommands, then each one's options, the choices of an option that has some,
-    and file names everywhere else. zsh runs the bash one through bashcompinit."""
-    commands = _subcommands(parser)
-    lines = [
-        f"# media-origin completion, generated by 'media-origin completion {shell}'",
-    ]
-    if shell == "zsh":
-        lines += ["autoload -U +X bashcompinit && bashcompinit"]
-    lines += [
-        "_media_origin() {",
-        '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"',
-        '    local command="${COMP_WORDS[1]}"',
-        '    if [ "$COMP_CWORD" -eq 1 ]; then',
-        f'        COMPREPLY=($(compgen -W "{" ".join(commands)} --help --version" -- "$cur"))',
-        "        return",
-        "    fi",
-        '    case "$command $prev" in',
-    ]
-    for name, sub in commands.items():
-        for action in sub._actions:
-            if action.choices and action.option_strings:
-                for option in action.option_strings:
-                    words = " ".join(action.choices)
-                    lines.append(
-                        f'        "{name} {option}") COMPREPLY=($(compgen -W "{words}"'
-                        ' -- "$cur")); return;;'
-                    )
-    lines += ["    esac", '    case "$command" in']
-    for name, sub in commands.items():
-        options = [
-            option
-            for action in sub._actions
-            if action.help != argparse.SUPPRESS
-            for option in action.option_strings
-        ]
-        positional = [a for a in sub._actions if not a.option_strings and a.choices]
-        words = " ".join(options + [c for a in positional for c in a.choices])
-        lines.append(
-            f'        {name}) COMPREPLY=($(compgen -W "{words}" -- "$cur"))\n'
-            '            [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"));;'
-        )
-    lines += ["    esac", "}", "complete -o filenames -F _media_origin media-origin", ""]
-    return "\n".join(lines)
-
-
-def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
 
 
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace, QuietPipe], int]] = {

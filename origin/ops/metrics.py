@@ -76,9 +76,6 @@ class InstrumentedStorage:
         self._storage = storage
         self._stat_time = STORAGE_LATENCY.labels("stat")
 
-    def __getattr__(self, name: str):
-        return getattr(self._storage, name)  # uploads area, record_hash, ...
-
     async def stat(self, path):
         # The hot path: one timer, no wrapper objects.
         started = time.perf_counter()
@@ -99,8 +96,8 @@ class InstrumentedStorage:
     async def content_hash(self, path, expected, opened=None):
         return await _timed("content_hash", self._storage.content_hash(path, expected, opened))
 
-    async def create(self, path):
-        return await _timed("create", self._storage.create(path))
+    async def create(self, path, content_type=None):
+        return await _timed("create", self._storage.create(path, content_type=content_type))
 
     async def delete(self, path):
         return await _timed("delete", self._storage.delete(path))
@@ -110,6 +107,12 @@ class InstrumentedStorage:
 
     async def ready(self):
         return await _timed("ready", self._storage.ready())
+
+    async def writable(self):
+        return await self._storage.writable()
+
+    def close(self) -> None:
+        self._storage.close()
 
 
 async def _timed(operation: str, call):
