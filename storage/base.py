@@ -106,8 +106,13 @@ class Storage(Protocol):
         ``opened`` when given (a version ``open_current`` pinned)."""
         ...
 
-    async def create(self, path: str) -> Writer:
-        """Start writing the file ``path`` (raise StorageConflict if it cannot be one)."""
+    async def create(self, path: str, content_type: str | None = None) -> Writer:
+        """Start writing the file ``path`` (raise StorageConflict if it cannot be one).
+
+        ``content_type`` is what a store that keeps one per object (S3) keeps; the
+        caller names it, storage knowing nothing of media types. None:
+        ``application/octet-stream``. The filesystem keeps none and ignores it.
+        """
         ...
 
     async def delete(self, path: str) -> bool:

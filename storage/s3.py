@@ -39,14 +39,16 @@ from collections.abc import AsyncGenerator, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from storage.base import FileChanged, FileStat, OpenFile, StorageUnavailable
 from storage.bounded import remember
-from storage.spool import SpoolWriter
+from storage.spool import SpoolWriter, open_spool
 
 CHUNK_SIZE = 256 * 1024
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 MAX_REMEMBERED = 100_000
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
 POOL_THREADS = 64  # store calls in flight at once; the rest wait (inside their deadline)
 # Attempts per call, the first included: a quick 5xx or SlowDown is worth another
 # try while the deadline lasts; a silent store is not (its first attempt uses it all).
@@ -214,10 +216,12 @@ class S3Storage:
             return None
         return S3File(self, self._key(path), self._file_stat(response), pinned=response["Body"])
 
-    async def create(self, path: str) -> S3Writer:
+    async def create(self, path: str, content_type: str | None = None) -> S3Writer:
+        """Spooled to a temporary file; ``content_type`` is stored with the object."""
         descriptor, local = tempfile.mkstemp(prefix="media-origin-", suffix=".part")
         os.close(descriptor)
-        return await S3Writer.start(path, Path(local), storage=self)
+        file = await open_spool(path, Path(local))
+        return S3Writer(path, Path(local), file, self, content_type or DEFAULT_CONTENT_TYPE)
 
     async def delete(self, path: str) -> bool:
         self.forget(path)
@@ -341,7 +345,12 @@ class S3Writer(SpoolWriter):
     anything is published), then put with its hash and mtime as metadata; S3
     shows an object only once its PutObject or multipart upload completes."""
 
-    storage: S3Storage
+    def __init__(
+        self, path: str, local_path: Path, file: Any, storage: S3Storage, content_type: str
+    ) -> None:
+        super().__init__(path, local_path, file)
+        self.storage = storage
+        self._content_type = content_type
 
     async def finish(self) -> None:
         if not self._file.closed:
@@ -349,8 +358,6 @@ class S3Writer(SpoolWriter):
 
     async def commit(self) -> tuple[FileStat, bool]:
         from boto3.s3.transfer import TransferConfig
-
-        from origin.whatsapp.media_types import content_type_for
 
         await self.finish()
         storage = self.storage
@@ -367,7 +374,7 @@ class S3Writer(SpoolWriter):
                 Bucket=storage.bucket,
                 Key=storage._key(self.path),
                 ExtraArgs={
-                    "ContentType": content_type_for(self.path),
+                    "ContentType": self._content_type,
                     "Metadata": {"sha256": self.digest, "mtime": f"{time.time():.3f}"},
                 },
                 Config=TransferConfig(multipart_threshold=MULTIPART_THRESHOLD),

@@ -10,6 +10,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiofiles
 
@@ -36,21 +37,23 @@ def write_errors(what: str) -> Iterator[None]:
         raise
 
 
+async def open_spool(path: str, local_path: Path) -> Any:
+    """The local file an upload of ``path`` is written to, opened for writing."""
+    with write_errors(f"/{path}"):
+        return await aiofiles.open(local_path, "wb")
+
+
 class SpoolWriter:
-    def __init__(self, path: str, local_path: Path, file) -> None:
+    """What both backends' writers share; each is given what its ``commit`` needs
+    by its constructor."""
+
+    def __init__(self, path: str, local_path: Path, file: Any) -> None:
+        """``file``: ``local_path`` opened by ``open_spool``."""
         self.path = path
         self.local_path = local_path
         self.size = 0
         self._file = file
         self._hash = hashlib.new(HASH_ALGORITHM)
-
-    @classmethod
-    async def start(cls, path: str, local_path: Path, **extra):
-        with write_errors(f"/{path}"):
-            writer = cls(path, local_path, await aiofiles.open(local_path, "wb"))
-        for name, value in extra.items():
-            setattr(writer, name, value)
-        return writer
 
     @property
     def digest(self) -> str:

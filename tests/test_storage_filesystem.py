@@ -96,7 +96,7 @@ def test_only_regular_files_exist(tmp_path, name):
 
 def test_data_not_in_the_page_cache_is_read_in_a_thread_all_the_same(tmp_path):
     """A cache miss must not be read in the event loop, and must still be read right."""
-    from storage import filesystem
+    from storage import filesystem_file
 
     data = os.urandom(3 * CHUNK_SIZE + 123)
     path = tmp_path / "cold.mp4"
@@ -105,7 +105,7 @@ def test_data_not_in_the_page_cache_is_read_in_a_thread_all_the_same(tmp_path):
     try:
         os.fsync(fd)
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # evict it
-        cold = filesystem._read_cached(fd, CHUNK_SIZE, 0)
+        cold = filesystem_file.read_cached(fd, CHUNK_SIZE, 0)
     finally:
         os.close(fd)
     if cold is not None:
