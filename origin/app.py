@@ -14,19 +14,11 @@ import contextlib
 import logging
 import os
 import signal
-from pathlib import Path
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from origin.config import (
-    CONFIG_ENV,
-    Config,
-    ConfigError,
-    default_config,
-    load_config,
-    reloaded,
-)
+from origin.config import Config, reloaded, resolve_config
 from origin.ops.access_log import AccessLog
 from origin.ops.health import Health
 from origin.ops.metrics import InstrumentedStorage
@@ -186,31 +178,3 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> ASGIApp:
     ``./config.toml``, else the built-in default serving ``./media``.
     """
     return build_app(resolve_config(config_path))
-
-
-def resolve_config(config_path: str | os.PathLike[str] | None) -> Config:
-    """Find and load the config; raise ConfigError for a bad or missing explicit one.
-
-    A failure says where it looked and how to give a config: the operator who runs
-    a command outside the repository must learn both from the one line."""
-    if config_path:
-        return load_config(config_path)
-    from_env = os.environ.get(CONFIG_ENV)
-    if from_env:
-        if not Path(from_env).exists():
-            raise ConfigError(
-                f"${CONFIG_ENV} names {from_env}, which does not exist: "
-                f"point it at a config file, or unset it"
-            )
-        return load_config(from_env)
-    default = Path.cwd() / "config.toml"
-    if default.exists():
-        return load_config(default)
-    try:
-        return default_config(Path.cwd())
-    except ConfigError as error:
-        raise ConfigError(
-            f"no ./config.toml here ({Path.cwd()}), ${CONFIG_ENV} is not set, and the "
-            f"built-in default failed: {error}; give a config with --config PATH "
-            f"or {CONFIG_ENV}=PATH"
-        ) from None

@@ -21,6 +21,7 @@ from origin.config import (
     ConfigError,
     ServerConfig,
     StorageConfig,
+    resolve_config,
 )
 
 
@@ -109,8 +110,6 @@ def needs_storage(args: argparse.Namespace) -> bool:
 
 def _config(args: argparse.Namespace) -> Config | None:
     """The checked config, or None after printing the one-line error."""
-    from origin.app import resolve_config
-
     given = args.config or os.environ.get(CONFIG_ENV) or (Path.cwd() / "config.toml").exists()
     try:
         if not needs_storage(args) and not given:

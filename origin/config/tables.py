@@ -1,142 +1,39 @@
-"""config.toml: read once at start-up, checked completely, so that a mistake is a
-one-line error naming the file and the key instead of a surprise at Meta."""
+"""Reading config.toml's tables, each checked completely: an unknown key, a
+wrong type or an impossible value is a ConfigError naming the file and the key."""
 
 from __future__ import annotations
 
-import logging
 import os
 import re
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from origin.config.records import (
+    BACKENDS,
+    DISPOSITIONS,
+    ETAG_MODES,
+    S3_KEYS,
+    SECTION_KEYS,
+    TOKEN_ENV,
+    ApiConfig,
+    Config,
+    ConfigError,
+    LogConfig,
+    MetricsConfig,
+    S3Config,
+    ServerConfig,
+    StorageConfig,
+)
 from origin.http.cache_control import CacheControlError, check_response_policy, parse_cache_control
 from origin.policy import (
-    POLICY_KEYS,
     Policy,
     PolicyTable,
     normalise_folder,
     resolve_policies,
 )
-
-DEFAULT_CONFIG_NAME = "config.toml"
-CONFIG_ENV = "MEDIA_ORIGIN_CONFIG"  # the config file, when --config is not given
-# The secrets' usual names: the shipped config's, and the client commands' without one.
-TOKEN_ENV = "MEDIA_ORIGIN_TOKEN"
-SIGNING_KEY_ENV = "MEDIA_ORIGIN_SIGNING_KEY"
-BACKENDS = ("filesystem", "s3")
-ETAG_MODES = ("strong", "weak", "off")
-DISPOSITIONS = ("inline", "attachment")
-S3_KEYS = ("bucket", "prefix", "endpoint_url", "region", "metadata_ttl", "timeout")
-# Every key config.toml may hold, by table ("policy" is each [policy."/folder"]
-# table): what the checks below accept, and what the README's reference lists.
-SECTION_KEYS: dict[str, tuple[str, ...]] = {
-    "server": ("host", "port", "base_url", "shutdown_grace"),
-    "storage": ("backend", "root", *S3_KEYS),
-    "policy": POLICY_KEYS,
-    "api": ("token_env", "signing_key_env"),
-    "log": ("access", "trusted_proxies", "meta_networks"),
-    "metrics": ("enabled", "token_env"),
-}
-
-logger = logging.getLogger("media_origin")
-
-
-class ConfigError(Exception):
-    """A problem in the configuration; str() is the one line shown to the operator."""
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    host: str = "127.0.0.1"
-    port: int = 8080
-    base_url: str = "http://127.0.0.1:8080"
-    shutdown_grace: float = 30.0  # seconds in-flight requests get after SIGTERM
-
-
-@dataclass(frozen=True)
-class S3Config:
-    bucket: str
-    prefix: str = ""
-    endpoint_url: str | None = None
-    region: str | None = None
-    metadata_ttl: float = 1.0  # seconds a head_object answer is reused by one instance
-    timeout: float = 10.0  # seconds before a store call is given up (504)
-
-
-@dataclass(frozen=True)
-class StorageConfig:
-    root: Path | None  # the filesystem backend's folder
-    backend: str = "filesystem"
-    s3: S3Config | None = None
-
-    def describe(self) -> str:
-        if self.s3 is not None:
-            return f"s3://{self.s3.bucket}/{self.s3.prefix}"
-        return str(self.root)
-
-
-@dataclass(frozen=True)
-class LogConfig:
-    # Off by default until a logged request costs little: measured +16 µs of CPU
-    # per small GET (README "Running in production").
-    access: str = "off"  # "json" | "plain" | "off"
-    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
-    meta_networks: tuple[IPv4Network | IPv6Network, ...] | None = None  # None: the built-in list
-
-
-@dataclass(frozen=True)
-class MetricsConfig:
-    enabled: bool = False  # +8 µs of CPU per request when on
-    token_env: str | None = None
-    token: str | None = None  # None: /metrics answers loopback peers only
-
-
-@dataclass(frozen=True)
-class ApiConfig:
-    """Secrets come from the environment, never from the file: only their names are here."""
-
-    token_env: str | None = None
-    token: str | None = None  # None: writes are refused (403)
-    signing_key: bytes | None = None
-
-
-@dataclass(frozen=True)
-class Config:
-    source: str  # the file read, or a description of the built-in default
-    path: Path | None  # the file read, None for the built-in default
-    server: ServerConfig
-    storage: StorageConfig
-    policies: PolicyTable
-    api: ApiConfig = ApiConfig()
-    log: LogConfig = LogConfig()
-    metrics: MetricsConfig = MetricsConfig()
-
-
-def load_config(path: Path | str) -> Config:
-    """Read and check a config file; raise ConfigError for any problem in it."""
-    path = Path(path)
-    try:
-        with path.open("rb") as file:
-            document = tomllib.load(file)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return config_from_document(
-        document, source=str(path), base_dir=path.resolve().parent, path=path.resolve()
-    )
-
-
-def default_config(base_dir: Path) -> Config:
-    """The built-in default: ``media/`` under ``base_dir`` with the default policy."""
-    return config_from_document({}, source="built-in default", base_dir=base_dir)
 
 
 def config_from_document(
@@ -403,21 +300,3 @@ def _kind(value: object) -> str:
 
 def _kind_name(kind: type) -> str:
     return {str: "a string", int: "an integer", bool: "true or false", list: "an array"}[kind]
-
-
-def reloaded(running: Config) -> Config | None:
-    """The running config with config.toml's policies and log settings read again:
-    what a reload applies, in place (``MediaOrigin.reload``) or to workers the
-    supervisor respawns (origin.servers); None, after logging why, when the file
-    has a mistake or there is no file."""
-    if running.path is None:
-        logger.warning("reload: running on the built-in default, there is no file to read")
-        return None
-    try:
-        new = load_config(running.path)
-    except ConfigError as error:
-        logger.error("reload refused, the running config stays: %s", error)
-        return None
-    if new.storage != running.storage:
-        logger.warning("reload: [storage] changes need a restart; they were not applied")
-    return replace(running, policies=new.policies, log=new.log)
