@@ -305,6 +305,35 @@ def test_a_client_that_disconnects_mid_upload_leaves_nothing(api):
         assert http.get("/docs/big.pdf").status_code == 404
 
 
+def test_a_client_that_disconnects_mid_post_leaves_nothing_and_no_traceback(api):
+    """A form cut off with its connection in the middle of a file part is handled as
+    PUT handles it: nothing stored, the staging cleaned up, no traceback in the log,
+    and the server still answers."""
+    boundary = "cut-off-form"
+    part = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n%PDF-1.4\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", api.port)) as sock:
+        sock.sendall(
+            f"POST /docs/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+            "Content-Length: 20000000\r\n\r\n".encode()
+        )
+        sock.sendall(part + bytes(2_000_000))  # about a tenth of what it announced
+        time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while api.stored() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert api.stored() == set()
+    with api.client() as http:
+        assert http.get("/docs/big.pdf").status_code == 404
+        assert http.get("/docs/?list", headers=AUTH).json() == []
+    time.sleep(0.5)  # a traceback would be written as the request ends
+    assert "Traceback" not in api.stderr()
+
+
 def test_an_announced_over_limit_body_is_refused_before_it_is_sent(api):
     with socket.create_connection(("127.0.0.1", api.port), timeout=10) as sock:
         sock.sendall(
