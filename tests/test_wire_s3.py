@@ -1,6 +1,7 @@
 """Scaling out on one bucket: identical validators from every instance, and
 store failures answered as 503, never as 404 or a hang."""
 
+import hashlib
 import time
 
 import pytest
@@ -119,3 +120,49 @@ def test_readyz_on_an_empty_bucket_and_on_a_missing_one(tmp_path, s3_endpoint):
         bucket.s3.delete_bucket(Bucket=bucket.name)
         gone = http.get("/readyz")
         assert gone.status_code == 503 and gone.headers["cache-control"] == "no-store"
+
+
+def big_document(tag: str) -> bytes:
+    """Over 64 KiB, so it is streamed from the store, never from the small-body cache;
+    a different length per tag, so old headers over new bytes cannot pass."""
+    line = f"{tag} {hashlib.sha256(tag.encode()).hexdigest()}\n".encode()
+    size = 300_000 + 1_000 * len(tag)
+    return (line * (size // len(line) + 1))[:size]
+
+
+@pytest.mark.parametrize("by", ["another instance", "another tool"])
+def test_an_object_replaced_behind_the_metadata_cache_is_served_whole_and_new(
+    tmp_path, s3_endpoint, by
+):
+    """A long metadata_ttl keeps the old stat; the next GET must still be the new
+    bytes under their own ETag and length (the store's MD5 for another tool's
+    object), never the old headers over a cut body, and what follows no stale stat."""
+    bucket = new_bucket(s3_endpoint)
+    old, new = big_document("old"), big_document("the new one")
+    bucket.put_as_origin("docs/big.txt", old)
+    config = tmp_path / "config.toml"
+    config.write_text(bucket.storage_table(metadata_ttl=60))
+    with start_server(config, tmp_path, server="granian") as server, server.client() as http:
+        first = http.get("/docs/big.txt")
+        assert first.status_code == 200 and first.content == old
+        assert first.headers["etag"] == etag_of(old)
+        if by == "another instance":
+            bucket.put_as_origin("docs/big.txt", new)
+            expected = etag_of(new)
+        else:
+            bucket.put("docs/big.txt", new)
+            expected = f'"{hashlib.md5(new).hexdigest()}"'
+        for method in ("GET", "HEAD", "GET"):
+            reply = http.request(method, "/docs/big.txt")
+            assert reply.status_code == 200, method
+            assert (reply.headers["etag"], reply.headers["content-length"]) == (
+                expected,
+                str(len(new)),
+            ), method
+            if method == "GET":
+                assert reply.content == new
+
+
+def etag_of(body: bytes) -> str:
+    """The strong ETag media-origin derives from the bytes: 128 bits of SHA-256."""
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'

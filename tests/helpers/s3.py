@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 import time
@@ -71,6 +72,13 @@ class Bucket:
         """As another tool would (aws s3 cp): no media-origin metadata."""
         body = content.encode() if isinstance(content, str) else content
         self.s3.put_object(Bucket=self.name, Key=key, Body=body)
+
+    def put_as_origin(self, key: str, content: bytes) -> None:
+        """As another media-origin instance's upload would: the content hash and the
+        mtime as object metadata, so its ETag is the SHA-256 derived one."""
+        digest = hashlib.sha256(content).hexdigest()[:32]
+        metadata = {"sha256": digest, "mtime": f"{time.time():.3f}"}
+        self.s3.put_object(Bucket=self.name, Key=key, Body=content, Metadata=metadata)
 
     def keys(self) -> set[str]:
         listing = self.s3.list_objects_v2(Bucket=self.name)
