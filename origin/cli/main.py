@@ -217,7 +217,8 @@ def sign(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
 
 
 def serve(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
-    from origin.cli.servers import RUNNERS, refuse_if_served
+    from origin.cli.ports import refuse_if_served
+    from origin.cli.servers import RUNNERS
 
     host = args.host or config.server.host
     port = args.port or config.server.port
