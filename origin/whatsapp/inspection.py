@@ -38,9 +38,18 @@ from origin.whatsapp.sniff import (
 )
 from origin.whatsapp.video import inspect_video
 
-# Importable from here as before the split; new code imports the vocabulary
-# from origin.whatsapp.problems.
-__all__ = ["ERROR", "Problem", "Report", "check_size", "check_type", "format_size", "inspect_file"]
+# The vocabulary stays importable from here, as before the split; new code
+# imports it from origin.whatsapp.problems.
+__all__ = [
+    "ERROR",
+    "WARNING",
+    "Problem",
+    "Report",
+    "check_size",
+    "check_type",
+    "format_size",
+    "inspect_file",
+]
 
 REFUSED_ALWAYS = "active content, refused by the upload API even with ?force=true"
 
