@@ -383,6 +383,19 @@ def test_a_chunked_body_is_cut_at_the_limit(api):
     assert api.stored() == set()
 
 
+@pytest.mark.parametrize("api", [("granian", "s3")], ids=["granian-s3"], indirect=True)
+def test_an_upload_is_stored_in_s3_with_the_type_it_is_served_as(api):
+    """The API names the type (the S3 backend no longer works it out): an object
+    read from the bucket by something other than this server has the right one."""
+    with api.client() as http:
+        assert http.put("/campaigns/promo.jpg", content=jpeg(), headers=AUTH).status_code == 201
+        files = [("file", ("menu.pdf", pdf("menu"), "application/pdf"))]
+        assert http.post("/docs/", files=files, headers=AUTH).status_code == 201
+    head = api.bucket.s3.head_object
+    assert head(Bucket=api.bucket.name, Key="campaigns/promo.jpg")["ContentType"] == "image/jpeg"
+    assert head(Bucket=api.bucket.name, Key="docs/menu.pdf")["ContentType"] == "application/pdf"
+
+
 def test_delete(api):
     with api.client() as http:
         http.put("/docs/a.pdf", content=pdf("a"), headers=AUTH)

@@ -51,7 +51,8 @@ async def start(storage: Storage, url_path: str, force: bool) -> Upload:
         raise Refused(415, problem.code, problem.message, url_path, [problem])
     limit = HARD_LIMIT if force or rule is None else rule.max_bytes
     try:
-        writer = await storage.create(path)
+        # The type it is served as; a store that keeps one per object (S3) keeps it.
+        writer = await storage.create(path, content_type=content_type_for(url_path))
     except StorageConflict as error:
         raise conflict(error, url_path) from None
     return Upload(url_path, path, writer, limit)
