@@ -7,7 +7,8 @@ from dataclasses import replace
 
 from origin.serve.paths import storage_path
 from origin.serve.representations import Representations, StorageBusy
-from origin.upload.results import Listed, header_text, last_modified_text, whatsapp_type_of
+from origin.upload.results import Listed, header_text, last_modified_text
+from origin.upload.staging import whatsapp_type_of
 from origin.whatsapp.media_types import content_type_for
 from storage.base import Storage, StorageUnavailable
 

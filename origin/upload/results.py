@@ -13,10 +13,9 @@ from origin.http.dates import format_http_date
 from origin.serve.links import signed_url, version_of
 from origin.serve.representation import Representation, last_modified_of
 from origin.serve.representations import Representations
-from origin.upload.staging import Committed
+from origin.upload.staging import Committed, whatsapp_type_of
 from origin.whatsapp.inspection import Problem
 from origin.whatsapp.media_types import content_type_for
-from origin.whatsapp.rules import rule_for_name
 from storage.base import FileStat
 
 SIGNED_URL_SECONDS = 24 * 3600
@@ -111,11 +110,6 @@ class Listed:
         if self.error is not None:
             body["error"] = self.error
         return body
-
-
-def whatsapp_type_of(name: str) -> str | None:
-    rule = rule_for_name(name)
-    return rule.whatsapp_type if rule else None
 
 
 def last_modified_text(stat: FileStat) -> str:

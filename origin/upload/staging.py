@@ -91,7 +91,7 @@ def too_large(
 ) -> Refused:
     """413 with the size (declared, or "at least" what came), the limit and the fix."""
     rule = rule_for_name(url_path)
-    what = rule.whatsapp_type if rule else "upload"
+    whatsapp_type = whatsapp_type_of(url_path)
     if size is not None:
         told = f"is {format_size(size)} ({size:,} bytes, its Content-Length)"
     else:
@@ -102,8 +102,8 @@ def too_large(
     if limit >= HARD_LIMIT and (force or rule is None):
         fix = f"nothing over {format_size(HARD_LIMIT)} is stored, even with ?force=true"
     else:
-        fix = shrink_hint(rule.whatsapp_type if rule else None, url_path)
-    message = f"{what} {told}; the limit here is {format_size(limit)}: {fix}"
+        fix = shrink_hint(whatsapp_type, url_path)
+    message = f"{whatsapp_type or 'upload'} {told}; the limit here is {format_size(limit)}: {fix}"
     return Refused(413, "too_large", message, url_path)
 
 
@@ -126,6 +126,12 @@ async def check_and_commit(uploads: list[Upload], force: bool) -> list[Committed
             raise conflict(error, upload.url_path) from None
         committed.append(Committed(upload, stat, replaced, problems))
     return committed
+
+
+def whatsapp_type_of(name: str) -> str | None:
+    """What WhatsApp sends a file of this name as (image, video, ...), if anything."""
+    rule = rule_for_name(name)
+    return rule.whatsapp_type if rule else None
 
 
 async def abort_all(uploads: list[Upload]) -> None:
