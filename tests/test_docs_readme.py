@@ -1,9 +1,14 @@
 """The README's promises: two set-up commands first, CI runs the test one
-verbatim, and the configuration reference names every key the code reads."""
+verbatim, and the configuration reference lists exactly the keys config.py
+accepts (``origin.config.SECTION_KEYS``), each with the default it really has."""
 
 import re
+import tomllib
+from pathlib import Path
 
-from origin.policy import POLICY_KEYS
+import pytest
+
+from origin.config import S3_KEYS, SECTION_KEYS, Config, ConfigError, config_from_document
 from tests.helpers.servers import REPO
 
 README = (REPO / "README.md").read_text()
@@ -25,11 +30,88 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert setup_commands()[1] in ci.splitlines()
 
 
-def test_every_config_key_is_documented():
-    for key in ("server.host", "server.port", "server.base_url", "storage.backend", "storage.root"):
-        assert f"`{key}`" in README, key
-    for key in POLICY_KEYS:
-        assert f'`policy."/folder".{key}`' in README, key
+# The configuration reference: every table under "## Configuration" with this header.
+REFERENCE_HEADER = "| key | type | default | meaning |"
+KINDS = {"string": str, "integer": int, "number": float, "bool": bool, "array of strings": list}
+REQUIRED = "—"  # the default cell of a key that must be set
+S3_DOCUMENT = {"storage": {"backend": "s3", "bucket": "a-bucket"}}
+# Keys whose value the loaded record does not keep: what it keeps instead (unset, unset).
+DERIVED = {("api", "signing_key_env"): "signing_key"}
+
+
+def reference_rows() -> list[tuple[str, str, str, str]]:
+    """(table, key, type, default) for each row of the reference; ``policy."/folder".etag``
+    is table "policy", key "etag", as in ``SECTION_KEYS``."""
+    start = README.index("\n## Configuration\n")
+    section = README[start : README.index("\n## ", start + 1)]
+    rows, in_table = [], False
+    for line in section.splitlines():
+        if line == REFERENCE_HEADER:
+            in_table = True
+        elif not line.startswith("|"):
+            in_table = False
+        elif in_table and not line.startswith("|---"):
+            cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+            assert len(cells) == 4, f"not four cells (a | inside one?): {line}"
+            name = re.fullmatch(r'`(\w+)(?:\."/folder")?\.(\w+)`', cells[0])
+            assert name, f"not a `table.key` name: {cells[0]}"
+            rows.append((name[1], name[2], cells[1], cells[2]))
+    assert rows, f"no table headed {REFERENCE_HEADER!r} under ## Configuration"
+    return rows
+
+
+def test_the_reference_documents_exactly_the_keys_config_py_accepts():
+    """Both ways: no accepted key is missing, none documented is refused, none twice."""
+    documented = [(table, key) for table, key, _, _ in reference_rows()]
+    accepted = {(table, key) for table, keys in SECTION_KEYS.items() for key in keys}
+    assert len(documented) == len(set(documented)), "a key is documented twice"
+    assert sorted(accepted - set(documented)) == [], "accepted by config.py, not documented"
+    assert sorted(set(documented) - accepted) == [], "documented, refused by config.py"
+
+
+def test_the_reference_states_the_defaults_config_py_applies(tmp_path):
+    """Each stated default against a config loaded without the key: a TOML value is
+    compared as it is (a template such as ``http://{host}:{port}`` filled in from its
+    table), "—" must be a key whose absence is an error, and prose ("none", "AWS")
+    must be a key config.py leaves unset."""
+    (tmp_path / "media").mkdir()
+
+    def load(document: dict) -> Config:
+        # not {}: config_from_document reads an empty mapping as "use os.environ"
+        return config_from_document(document, source="test", base_dir=tmp_path, environ={"_": ""})
+
+    plain, s3 = load({}), load(S3_DOCUMENT)
+    for table, key, kind, default in reference_rows():
+        if key not in SECTION_KEYS.get(table, ()):
+            continue  # refused by config.py: the test above names it
+        name = f"{table}.{key}"
+        assert kind in KINDS, f"{name}: unknown type {kind!r}"
+        if table == "policy":
+            owner = plain.policies.for_path("/a/file.jpg")
+        elif table == "storage":
+            owner = s3.storage.s3 if key in S3_KEYS else plain.storage
+        else:
+            owner = getattr(plain, table)
+        actual = getattr(owner, key) if hasattr(owner, key) else getattr(owner, DERIVED[table, key])
+        literal = re.fullmatch(r"`([^`]+)`", default)
+        if default == REQUIRED:
+            document = S3_DOCUMENT if table == "storage" else {table: {}}
+            without = {table: {k: v for k, v in document[table].items() if k != key}}
+            with pytest.raises(ConfigError, match=re.escape(name)):
+                load(without)
+        elif literal is None:
+            assert actual is None, f"{name}: README says {default!r}, config.py has {actual!r}"
+        else:
+            try:
+                stated = tomllib.loads(f"value = {literal[1]}")["value"]
+            except tomllib.TOMLDecodeError:
+                stated = literal[1].format(**vars(owner))
+            assert isinstance(stated, KINDS[kind]), f"{name}: {default} is not a {kind}"
+            if isinstance(actual, Path):
+                stated = (tmp_path / stated).resolve()
+            elif isinstance(actual, tuple):
+                actual = [str(item) for item in actual]
+            assert actual == stated, f"{name}: README says {default}, config.py has {actual!r}"
 
 
 def test_the_api_examples_work_as_written(tmp_path):
