@@ -4,23 +4,21 @@ sends (but X-Request-ID)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from ipaddress import ip_address
 from typing import TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from origin.config import Config, LogConfig
 from origin.ops import metrics
+from origin.ops.clients import Clients
+from origin.ops.log_lines import LineBatcher, json_string, now_text
 from origin.policy import PolicyTable
 from origin.serve.paths import MAX_PATH_BYTES, MEMOISED_PATH_CHARS, RESERVED_PATHS
-from origin.whatsapp.fetcher import META_NETWORKS, looks_like_meta
+from origin.whatsapp.fetcher import META_NETWORKS
 from storage.bounded import remember
 
 TABLE_LIMIT = 10_000  # distinct paths, addresses, label sets remembered
@@ -29,10 +27,6 @@ TABLE_LIMIT = 10_000  # distinct paths, addresses, label sets remembered
 # MEMOISED_PATH_CHARS (the paths' memo bound) are a few MB; unbounded, 10,000 paths
 # of 60 KB would be 600 MB.
 REMEMBERED_PATH_CHARS = MEMOISED_PATH_CHARS
-# The longest textual IP address, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", is
-# 45 characters; this leaves room for an IPv6 zone. A longer X-Forwarded-For hop is
-# no address: never trusted, never a Meta network, never remembered.
-MAX_ADDRESS_CHARS = 64
 # The methods counted under their own name; any other is counted as "other", so a
 # client inventing methods cannot add series to the metrics without end (the
 # prometheus client keeps every label set it is given for the life of the process).
@@ -114,10 +108,9 @@ class Observer:
         self.policies = policies
         self.measure = measure
         self.out = out or LineBatcher(sys.stdout)
-        self.meta_networks = log.meta_networks if log.meta_networks is not None else META_NETWORKS
+        networks = log.meta_networks if log.meta_networks is not None else META_NETWORKS
+        self.clients = Clients(log.trusted_proxies, networks)
         # Per-request work made lookups: these answers repeat for every request.
-        self._meta_addresses: dict[str | None, bool] = {}
-        self._trusted_addresses: dict[str, bool] = {}
         self._folders: dict[str, str] = {}
         self._series: dict[tuple[str, int, str], tuple] = {}
 
@@ -160,7 +153,7 @@ class Observer:
             await handle(scope, receive, observed_send)
         finally:
             peer = scope.get("client")
-            client = self.client_address(peer[0] if peer else None, forwarded_for, forwarded)
+            client = self.clients.address(peer[0] if peer else None, forwarded_for, forwarded)
             self.record(
                 Request(
                     method=scope["method"],
@@ -175,47 +168,6 @@ class Observer:
                     request_id=request_id,
                 )
             )
-
-    def client_address(
-        self, peer: str | None, forwarded_for: str | None, forwarded: str | None
-    ) -> str | None:
-        """The direct peer, unless it is a trusted proxy: then the nearest address
-        in X-Forwarded-For (or Forwarded: for=) that is not a trusted proxy."""
-        if peer is None or not self._trusted(peer):
-            return peer
-        hops = []
-        if forwarded_for:
-            hops = [hop.strip() for hop in forwarded_for.split(",")]
-        elif forwarded:
-            hops = re.findall(r'for="?\[?([^\]";,]+)', forwarded, re.IGNORECASE)
-        for hop in reversed(hops):
-            if not self._trusted(hop):
-                return hop
-        return hops[0] if hops else peer
-
-    def _trusted(self, address: str) -> bool:
-        if len(address) > MAX_ADDRESS_CHARS:
-            return False
-        known = self._trusted_addresses.get(address)
-        if known is None:
-            try:
-                parsed = ip_address(address)
-                known = any(parsed in network for network in self.log.trusted_proxies)
-            except ValueError:
-                known = False
-            remember(self._trusted_addresses, address, known, TABLE_LIMIT)
-        return known
-
-    def _looks_like_meta(self, user_agent: str, client: str | None) -> bool:
-        if looks_like_meta(user_agent, None, ()):
-            return True
-        if client is not None and len(client) > MAX_ADDRESS_CHARS:
-            return False
-        known = self._meta_addresses.get(client)
-        if known is None:
-            known = looks_like_meta("", client, self.meta_networks)
-            remember(self._meta_addresses, client, known, TABLE_LIMIT)
-        return known
 
     def _folder(self, path: str) -> str:
         folder = self._folders.get(path)
@@ -251,7 +203,7 @@ class Observer:
         path, method, status, sent = request.path, request.method, request.status, request.sent
         client, user_agent, seconds = request.client, request.user_agent, request.seconds
         folder = self._folder(path)
-        meta = self._looks_like_meta(user_agent, client)
+        meta = self.clients.looks_like_meta(user_agent, client)
         if self.measure:
             requests, sent_bytes, duration, not_modified = self._metrics(method, status, folder)
             requests.inc()
@@ -271,13 +223,13 @@ class Observer:
         if self.log.access == "json":
             # Built by hand: json.dumps of a dict per request costs more than the request.
             self.out.write(
-                f'{{"time": "{_now()}", "client": {_json(client)}, "method": "{method}", '
-                f'"path": {_json(path)}, "query": {_json(query)}, "status": {status}, '
+                f'{{"time": "{now_text()}", "client": {json_string(client)}, "method": "{method}", '
+                f'"path": {json_string(path)}, "query": {json_string(query)}, "status": {status}, '
                 f'"bytes": {sent}, "duration_ms": {milliseconds}, '
-                f'"range": {_json(request.byte_range)}, '
+                f'"range": {json_string(request.byte_range)}, '
                 f'"not_modified": {"true" if status == 304 else "false"}, '
-                f'"user_agent": {_json(user_agent)}, "folder": {_json(folder)}, '
-                f'"request_id": {_json(request.request_id)}, '
+                f'"user_agent": {json_string(user_agent)}, "folder": {json_string(folder)}, '
+                f'"request_id": {json_string(request.request_id)}, '
                 f'"meta_fetch": {"true" if meta else "false"}}}\n'
             )
         else:
@@ -286,72 +238,3 @@ class Observer:
                 f'{client} "{method} {target}" {status} {sent} {milliseconds}ms '
                 f'"{user_agent}" {folder} {request.request_id}{" meta" if meta else ""}\n'
             )
-
-
-_SAFE = re.compile(r'[^"\\\x00-\x1f\x7f-\uffff]*')
-
-
-class _Clock:
-    """The current second, formatted once a second (strftime costs more than a request)."""
-
-    second = 0
-    text = ""
-
-
-def _json(value: str | None) -> str:
-    """A JSON string: plain ASCII without quotes or backslashes is quoted as it is."""
-    if value is None:
-        return "null"
-    if _SAFE.fullmatch(value):
-        return f'"{value}"'
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _now() -> str:
-    """ISO 8601 UTC with milliseconds; the seconds part is formatted once a second."""
-    now = time.time()
-    second = int(now)
-    if _Clock.second != second:
-        _Clock.text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        _Clock.second = second
-    return f"{_Clock.text}.{int((now - second) * 1000):03d}+00:00"
-
-
-# 1 MiB: 256 ordinary lines are about 100 KB, so this flushes only for a run of
-# oversized ones.
-PENDING_CHARS = 1 << 20
-
-
-class LineBatcher:
-    """Log lines written in batches: one write per 256 lines, or half a second
-    after the first waiting line, whichever comes first. A write per request
-    costs more than the request when stdout is a pipe to a supervisor. Also at
-    PENDING_CHARS waiting: lines carry request-controlled values (paths, user
-    agents: megabytes under some servers), and 256 of those must not wait in memory."""
-
-    def __init__(self, stream: TextIO, lines: int = 256, delay: float = 0.5) -> None:
-        self.stream, self.lines, self.delay = stream, lines, delay
-        self.pending: list[str] = []
-        self.pending_chars = 0
-        self.timer: asyncio.TimerHandle | None = None
-
-    def write(self, line: str) -> None:
-        self.pending.append(line)
-        self.pending_chars += len(line)
-        if len(self.pending) >= self.lines or self.pending_chars >= PENDING_CHARS:
-            self.flush()
-        elif self.timer is None:
-            try:
-                self.timer = asyncio.get_running_loop().call_later(self.delay, self.flush)
-            except RuntimeError:  # no loop: write at once
-                self.flush()
-
-    def flush(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-        if self.pending:
-            self.stream.write("".join(self.pending))
-            self.stream.flush()
-            self.pending.clear()
-        self.pending_chars = 0
