@@ -13,7 +13,8 @@ from origin.cli.errors import CommandError
 from origin.cli.progress import Progress, files_checked
 from origin.config import Config
 from origin.serve.paths import RESERVED_PATHS
-from origin.whatsapp.inspection import ERROR, Problem, Report, format_size, inspect_file
+from origin.whatsapp.inspection import inspect_file
+from origin.whatsapp.problems import ERROR, Problem, Report, format_size
 
 VERDICTS = ("reject", "warn", "ok")
 

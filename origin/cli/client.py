@@ -66,7 +66,7 @@ def refuse_over_limit(targets: list[tuple[Path, str]], force: bool) -> None:
     5 MB, and an upload must not stop half-way at an unreadable file. The limits are the
     upload API's: WhatsApp's for the file's kind, or with --force the hard limit."""
     from origin.upload.api import HARD_LIMIT
-    from origin.whatsapp.inspection import format_size
+    from origin.whatsapp.problems import format_size
     from origin.whatsapp.rules import rule_for_name, shrink_hint
 
     for file, stored in targets:

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from origin.config import Config
 from origin.serve.paths import storage_path
 from origin.serve.representations import Representations
-from origin.whatsapp.inspection import ERROR, Problem, inspect_file
+from origin.whatsapp.inspection import inspect_file
+from origin.whatsapp.problems import ERROR, Problem
 from origin.whatsapp.responses import ACCEPTED_TYPES, MetaView, check_response, meta_caching
 from origin.whatsapp.rules import LARGEST_MEDIA_BYTES, rule_for_name
 from origin.whatsapp.sniff import HEAD_BYTES, base_type, sniff

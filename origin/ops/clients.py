@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from ipaddress import ip_address
 
-from origin.whatsapp.fetcher import looks_like_meta
+from origin.whatsapp.fetcher import is_meta_address, is_meta_user_agent
 from storage.bounded import remember
 
 TABLE_LIMIT = 10_000  # distinct addresses remembered
@@ -55,12 +55,12 @@ class Clients:
         return known
 
     def looks_like_meta(self, user_agent: str, client: str | None) -> bool:
-        if looks_like_meta(user_agent, None, ()):
+        if is_meta_user_agent(user_agent):
             return True
         if client is not None and len(client) > MAX_ADDRESS_CHARS:
             return False
         known = self._meta_addresses.get(client)
         if known is None:
-            known = looks_like_meta("", client, self.meta_networks)
+            known = is_meta_address(client, self.meta_networks)
             remember(self._meta_addresses, client, known, TABLE_LIMIT)
         return known
