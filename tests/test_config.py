@@ -163,3 +163,15 @@ def test_cli_refuses_a_missing_storage_root(tmp_path):
     )
     assert result.returncode == 2
     assert "storage.root" in result.stderr and "does not exist" in result.stderr
+
+
+def test_an_empty_environment_given_is_used_not_the_process_one(tmp_path, monkeypatch):
+    from origin.config import config_from_document
+
+    (tmp_path / "media").mkdir()
+    monkeypatch.setenv("MEDIA_ORIGIN_TOKEN", "from-the-process")
+    document = {"api": {"token_env": "MEDIA_ORIGIN_TOKEN"}}
+    given = config_from_document(document, source="t", base_dir=tmp_path, environ={})
+    assert given.api.token is None
+    process = config_from_document(document, source="t", base_dir=tmp_path)
+    assert process.api.token == "from-the-process"

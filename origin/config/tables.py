@@ -48,7 +48,8 @@ def config_from_document(
     server = _read_server(reader, reader.table(document, "server"))
     storage = _read_storage(reader, reader.table(document, "storage"), base_dir)
     policies = _read_policies(reader, reader.table(document, "policy"))
-    api = _read_api(reader, reader.table(document, "api"), environ or os.environ)
+    environ = os.environ if environ is None else environ  # {} is an empty environment
+    api = _read_api(reader, reader.table(document, "api"), environ)
     for folder, policy in policies.by_folder.items():
         if policy.signed and api.signing_key is None:
             raise reader.fail(
@@ -56,7 +57,6 @@ def config_from_document(
                 "signed links need a key: set [api] signing_key_env to the name of an "
                 "environment variable that holds it",
             )
-    environ = environ or os.environ
     return Config(
         source=source,
         path=path,
