@@ -63,23 +63,11 @@ class FilesystemStorage:
         known = self._known.get(path)
         if known is not None and known.version == version:
             return known  # the common case: no new object, no containment check
-        if not self._inside_root(full):
+        if not _inside_root(self.root, full):
             return None
         known = FileStat(size=st.st_size, mtime=st.st_mtime, version=version)
         remember(self._known, path, known, MAX_REMEMBERED)
         return known
-
-    def _inside_root(self, full: str) -> bool:
-        """Whether symlinks resolve to a served file inside the root.
-
-        Checked once per (path, version): a symlink retargeted elsewhere points
-        at another inode, which is a new version and is checked again.
-        """
-        real = os.path.realpath(full)
-        if not real.startswith(self.root + "/"):
-            return False
-        relative = real[len(self.root) + 1 :]
-        return not any(segment.startswith(".") for segment in relative.split("/"))
 
     async def open(self, path: str, expected: FileStat) -> FilesystemFile:
         return FilesystemFile(self._open_version(path, expected), expected)
@@ -98,7 +86,7 @@ class FilesystemStorage:
             fd, st = open_regular(full, path)
         except FileChanged:
             return None
-        if not self._inside_root(full):
+        if not _inside_root(self.root, full):
             os.close(fd)
             return None
         stat = FileStat(size=st.st_size, mtime=st.st_mtime, version=file_version(st))
@@ -188,6 +176,19 @@ class FilesystemStorage:
             if stat is not None:
                 found.append((name, stat))
         return found
+
+
+def _inside_root(root: str, full: str) -> bool:
+    """Whether symlinks resolve to a served file inside the root.
+
+    Checked once per (path, version): a symlink retargeted elsewhere points
+    at another inode, which is a new version and is checked again.
+    """
+    real = os.path.realpath(full)
+    if not real.startswith(root + "/"):
+        return False
+    relative = real[len(root) + 1 :]
+    return not any(segment.startswith(".") for segment in relative.split("/"))
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
