@@ -6,7 +6,7 @@ import asyncio
 import pytest
 
 from origin.upload.refusal import Refused, refusal, send_refusal, split_path
-from origin.whatsapp.inspection import ERROR, WARNING, Problem
+from origin.whatsapp.problems import ERROR, WARNING, Problem
 
 
 def problem(code: str, level: str = ERROR) -> Problem:

@@ -2,7 +2,7 @@
 listing's entry (the public contract), and the status an upload answers with."""
 
 from origin.upload.results import Listed, Stored, stored_status
-from origin.whatsapp.inspection import WARNING, Problem
+from origin.whatsapp.problems import WARNING, Problem
 
 STORED = Stored(
     path="/stickers/s.webp",

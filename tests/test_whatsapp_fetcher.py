@@ -8,7 +8,6 @@ from origin.whatsapp.fetcher import (
     META_NETWORKS,
     is_meta_address,
     is_meta_user_agent,
-    looks_like_meta,
 )
 
 OWN = (ip_network("192.0.2.0/24"),)
@@ -45,13 +44,3 @@ def test_user_agent(agent, expected):
 )
 def test_address(client, networks, expected):
     assert is_meta_address(client, networks) is expected
-
-
-@pytest.mark.parametrize("agent", ["facebookexternalua", "curl/8.0", ""])
-@pytest.mark.parametrize("client", ["157.240.1.1", "8.8.8.8", None, "junk"])
-def test_looks_like_meta_is_either_half(agent, client):
-    """The old call shapes of the access log still answer as the halves do."""
-    assert looks_like_meta(agent, None, ()) is is_meta_user_agent(agent)
-    assert looks_like_meta("", client, META_NETWORKS) is is_meta_address(client, META_NETWORKS)
-    either = is_meta_user_agent(agent) or is_meta_address(client, META_NETWORKS)
-    assert looks_like_meta(agent, client, META_NETWORKS) is either

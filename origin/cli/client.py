@@ -65,7 +65,7 @@ def refuse_over_limit(targets: list[tuple[Path, str]], force: bool) -> None:
     or one that cannot be read: a 6 MB image need not travel to be told it is over
     5 MB, and an upload must not stop half-way at an unreadable file. The limits are the
     upload API's: WhatsApp's for the file's kind, or with --force the hard limit."""
-    from origin.upload.api import HARD_LIMIT
+    from origin.upload.staging import HARD_LIMIT
     from origin.whatsapp.problems import format_size
     from origin.whatsapp.rules import rule_for_name, shrink_hint
 

@@ -30,10 +30,10 @@ from origin.upload.refusal import (
 )
 from origin.upload.request import ClientGone, body, declared_length, flag, header, query
 from origin.upload.results import Stored, describe, stored_status
-from origin.upload.staging import HARD_LIMIT, Upload
+from origin.upload.staging import Upload
 from storage.base import Storage
 
-__all__ = ["HARD_LIMIT", "Api", "storage_failures"]  # HARD_LIMIT: for origin.cli.client
+__all__ = ["Api", "storage_failures"]
 
 
 class Api:

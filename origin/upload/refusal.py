@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from starlette.types import Send
 
 from origin.upload.answers import send_json
-from origin.whatsapp.inspection import ERROR, Problem
+from origin.whatsapp.problems import ERROR, Problem
 from origin.whatsapp.sniff import base_type
 from storage.base import StorageConflict, StorageFull, StorageReadOnly, StorageUnavailable
 

@@ -14,8 +14,8 @@ from origin.serve.links import signed_url, version_of
 from origin.serve.representation import Representation, last_modified_of
 from origin.serve.representations import Representations
 from origin.upload.staging import Committed, whatsapp_type_of
-from origin.whatsapp.inspection import Problem
 from origin.whatsapp.media_types import content_type_for
+from origin.whatsapp.problems import Problem
 from storage.base import FileStat
 
 SIGNED_URL_SECONDS = 24 * 3600

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from origin.serve.paths import RESERVED_PATHS, storage_path
 from origin.upload.refusal import Refused, conflict, content_type_mismatch, invalid_path, refusal
-from origin.whatsapp.inspection import Problem, check_type, format_size, inspect_file
+from origin.whatsapp.inspection import check_type, inspect_file
 from origin.whatsapp.media_types import content_type_for, script_capable_name
+from origin.whatsapp.problems import Problem, format_size
 from origin.whatsapp.rules import LARGEST_MEDIA_BYTES, rule_for_name, shrink_hint
 from origin.whatsapp.sniff import base_type
 from storage.base import FileStat, Storage, StorageConflict, Writer

@@ -55,14 +55,3 @@ def is_meta_address(client: str | None, networks: Networks) -> bool:
     except ValueError:
         return False
     return any(address in network for network in networks)
-
-
-def looks_like_meta(user_agent: str, client: str | None, networks: Networks) -> bool:
-    """The whole rule: the user agent, or the address.
-
-    Kept for origin/ops/access_log.py, which calls it for one half at a time
-    (``looks_like_meta(agent, None, ())`` and ``looks_like_meta("", client,
-    networks)``); once it calls is_meta_user_agent and is_meta_address, this
-    function has no caller and goes.
-    """
-    return is_meta_user_agent(user_agent) or is_meta_address(client, networks)

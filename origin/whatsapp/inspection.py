@@ -24,7 +24,6 @@ from origin.whatsapp.problems import (
     Report,
     check_size,
     extension_of,
-    format_size,
 )
 from origin.whatsapp.rules import RULES, MediaRule, command_for, convert_hint, rule_for_name
 from origin.whatsapp.sniff import (
@@ -40,17 +39,6 @@ from origin.whatsapp.video import inspect_video
 
 # The vocabulary stays importable from here, as before the split; new code
 # imports it from origin.whatsapp.problems.
-__all__ = [
-    "ERROR",
-    "WARNING",
-    "Problem",
-    "Report",
-    "check_size",
-    "check_type",
-    "format_size",
-    "inspect_file",
-]
-
 REFUSED_ALWAYS = "active content, refused by the upload API even with ?force=true"
 
 Inspector = Callable[[Path, MediaRule, Report], list[Problem]]
