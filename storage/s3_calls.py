@@ -129,7 +129,12 @@ class S3Calls:
 
 def _translate(error: Exception) -> Exception:
     from boto3.exceptions import S3UploadFailedError
-    from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionError,
+        NoCredentialsError,
+        ReadTimeoutError,
+    )
 
     if isinstance(error, S3UploadFailedError):
         # upload_file wraps the store's own answer (a 500, a 503 SlowDown) in this.
@@ -149,4 +154,10 @@ def _translate(error: Exception) -> Exception:
         return StorageUnavailable("the store did not answer in time", timeout=True)
     if isinstance(error, ConnectionError):
         return StorageUnavailable(f"the store cannot be reached: {error}")
+    if isinstance(error, NoCredentialsError):
+        # A setup mistake, not a bug: every request is a 503 that says what to set.
+        return StorageUnavailable(
+            "no credentials for the S3 store: set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE, or an instance role)"
+        )
     return error

@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers.s3 import Bucket, new_bucket
+from tests.helpers.s3 import CREDENTIALS, Bucket, new_bucket
 from tests.helpers.servers import SERVERS, WITHOUT_DAC, RunningServer, start_server, write_config
 
 TOKEN = "ops-fault-token"
@@ -397,7 +397,8 @@ def s3_table(bucket: str, endpoint: str, timeout: float = STORE_TIMEOUT) -> str:
 def serve_s3(tmp_path: Path, bucket: str, endpoint: str, server: str) -> RunningServer:
     config = tmp_path / "config.toml"
     config.write_text(s3_table(bucket, endpoint))
-    return start_server(config, tmp_path, env=ENV, server=server)
+    # No s3_endpoint fixture here: the test credentials are given to this server itself.
+    return start_server(config, tmp_path, env={**ENV, **CREDENTIALS}, server=server)
 
 
 def timed(call: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
@@ -434,6 +435,39 @@ def test_a_hung_store_is_answered_within_the_timeout(tmp_path, server):
     assert statuses == {"GET": 504, "HEAD": 504, "PUT": 504, "/readyz": 503}
     took = {what: round(seconds, 2) for what, (_, seconds) in answers.items()}
     assert all(seconds < STORE_TIMEOUT + SLACK for seconds in took.values()), took
+
+
+def test_an_s3_store_without_credentials_is_a_503_that_says_what_to_set(tmp_path):
+    """Credentials forgotten: each request a 503 naming what to set (and a log line),
+    never a 500 with a traceback, and /readyz not ready."""
+    store = HungStore()  # never reached: the request cannot be signed
+    nowhere = str(tmp_path / "absent")
+    no_credentials = {
+        **ENV,
+        "AWS_ACCESS_KEY_ID": "",
+        "AWS_SECRET_ACCESS_KEY": "",
+        "AWS_SESSION_TOKEN": "",
+        "AWS_SHARED_CREDENTIALS_FILE": nowhere,
+        "AWS_CONFIG_FILE": nowhere,
+        "AWS_EC2_METADATA_DISABLED": "true",  # and no instance-metadata lookup off loopback
+    }
+    config = tmp_path / "config.toml"
+    config.write_text(s3_table("no-credentials", store.url))
+    try:
+        with (
+            start_server(config, tmp_path, env=no_credentials, server="granian") as running,
+            httpx.Client(base_url=running.url, timeout=30) as http,
+        ):
+            got = http.get("/a.pdf")
+            ready = http.get("/readyz")
+            put = http.put("/docs/new.pdf", content=PDF, headers=AUTH)
+            time.sleep(0.5)
+            log = running.stderr()
+    finally:
+        store.close()
+    assert (got.status_code, ready.status_code, put.status_code) == (503, 503, 503)
+    assert put.json()["error"] == "storage_unavailable"
+    assert "no credentials for the S3 store" in log and "Traceback" not in log
 
 
 @pytest.fixture
