@@ -31,10 +31,11 @@ from origin.serve.responses import (
     READ_METHODS,
     UNAUTHORIZED,
     plain,
-    send_response,
+    storage_failed,
 )
+from origin.serve.sender import send_response
 from origin.upload.api import Api
-from storage.base import Storage
+from storage.base import Storage, StorageUnavailable
 from storage.filesystem import FilesystemStorage
 
 logger = logging.getLogger("media_origin")
@@ -69,7 +70,7 @@ class MediaOrigin:
         if scope["type"] == "http":
             method = scope["method"]
             if scope["path"] in RESERVED_PATHS:
-                await send_response(await self.health.response(scope), method, receive, send)
+                await send_response(send, await self.health.response(scope), method, receive)
             elif method == "GET" or method == "HEAD":
                 await self.read(scope, receive, send)
             else:
@@ -105,40 +106,41 @@ class MediaOrigin:
         """GET and HEAD: a stored file, or a token holder's folder listing."""
         url_path = scope["path"]
         path = storage_path(url_path)
-        asked_to_list = b"list" in scope["query_string"]
-        if path is None:
-            if url_path.endswith("/") and asked_to_list:
-                await self.list(scope, receive, send)
-            else:
-                await send_response(NOT_FOUND, scope["method"], receive, send)
-        elif await self.files.serve(scope, receive, send, path):
+        if path is not None and await self.files.serve(scope, receive, send, path):
             return
+        asked_to_list = b"list" in scope["query_string"]
+        if path is None and url_path.endswith("/") and asked_to_list:
+            await self.list(scope, receive, send)
         # No such file. A token holder's /folder?list gets told about the missing slash.
-        elif not (asked_to_list and await self.api.missing_slash(scope, send)):
-            await send_response(NOT_FOUND, scope["method"], receive, send)
+        elif not (path is not None and asked_to_list and await self.api.missing_slash(scope, send)):
+            await send_response(send, NOT_FOUND, scope["method"], receive)
 
     async def write(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
         """PUT, POST, DELETE: only with the API token. A storage failure is answered
-        by the API itself (in JSON); what escapes is a bug, logged with its
-        traceback here, because granian answers an app's exception with a bare
-        500 and logs nothing."""
+        by the API itself, in JSON; one that escapes it still gets its 503 or 504
+        here. Anything else is a bug, logged with its traceback, because granian
+        answers an app's exception with a bare 500 and logs nothing."""
         try:
             if method not in _WRITES:
-                await send_response(self.method_not_allowed, method, receive, send)
+                await send_response(send, self.method_not_allowed, method, receive)
             elif not self.api.enabled:
-                await send_response(WRITES_DISABLED, method, receive, send)
+                await send_response(send, WRITES_DISABLED, method, receive)
             elif not self.api.authorized(scope["headers"]):
-                await send_response(UNAUTHORIZED, method, receive, send)
+                await send_response(send, UNAUTHORIZED, method, receive)
             elif method == "PUT":
                 await self.api.put(scope, receive, send)
             elif method == "POST":
                 await self.api.post(scope, receive, send)
             else:
                 await self.api.delete(scope, send)
+        except StorageUnavailable as error:
+            logger.warning("storage unavailable for %s %s: %s", method, scope["path"], error)
+            with contextlib.suppress(Exception):
+                await send_response(send, storage_failed(error), method, receive)
         except Exception:
             logger.exception("%s %s failed", method, scope["path"])
             with contextlib.suppress(Exception):
-                await send_response(INTERNAL_ERROR, method, receive, send)
+                await send_response(send, INTERNAL_ERROR, method, receive)
 
     async def list(self, scope: Scope, receive: Receive, send: Send) -> None:
         """GET /folder/?list: for the token holder; to everyone else a folder stays a 404."""
@@ -147,15 +149,16 @@ class MediaOrigin:
         asked = "list" in query
         has_authorization = any(name == b"authorization" for name, _ in scope["headers"])
         if not asked or not has_authorization or not self.api.enabled:
-            await send_response(NOT_FOUND, method, receive, send)
+            await send_response(send, NOT_FOUND, method, receive)
         elif not self.api.authorized(scope["headers"]):
-            await send_response(UNAUTHORIZED, method, receive, send)
+            await send_response(send, UNAUTHORIZED, method, receive)
         else:
             await self.api.listing(scope, send)
 
 
-def make_storage(config: Config) -> Storage:
-    """The backend named by ``[storage] backend``."""
+def make_storage(config: Config, diagnostic: bool = False) -> Storage:
+    """The backend named by ``[storage] backend``; ``diagnostic`` for a command
+    that only reads and must change nothing (see FilesystemStorage)."""
     if config.storage.s3 is not None:
         from storage.s3 import S3Storage
 
@@ -163,7 +166,7 @@ def make_storage(config: Config) -> Storage:
         return S3Storage(
             s3.bucket, s3.prefix, s3.endpoint_url, s3.region, s3.metadata_ttl, s3.timeout
         )
-    return FilesystemStorage(config.storage.root)
+    return FilesystemStorage(config.storage.root, diagnostic=diagnostic)
 
 
 def build_app(config: Config) -> ASGIApp:

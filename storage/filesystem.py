@@ -35,11 +35,22 @@ __all__ = ["CHUNK_SIZE", "FilesystemFile", "FilesystemStorage", "FilesystemWrite
 
 
 class FilesystemStorage:
-    def __init__(self, root: str | os.PathLike[str], index: HashIndex | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        index: HashIndex | None = None,
+        diagnostic: bool = False,
+    ) -> None:
+        """``diagnostic``: for a command that only looks (``explain``), which must
+        leave the root as it found it: no orphan uploads removed (a running server
+        may be writing them), no hash index created; hashes are kept in memory."""
         self.root = os.path.realpath(root)
-        self.index = index if index is not None else HashIndex.for_root(self.root)
+        if index is None:
+            index = HashIndex(None) if diagnostic else HashIndex.for_root(self.root)
+        self.index = index
         self.uploads = UploadArea(self.root)
-        self.uploads.remove_orphans()  # what a crashed process was writing
+        if not diagnostic:
+            self.uploads.remove_orphans()  # what a crashed process was writing
         # Paths checked to resolve inside the root, with the version checked.
         self._known: dict[str, FileStat] = {}
         self.hashes = ContentHashes(self.index)
@@ -157,18 +168,8 @@ class FilesystemStorage:
         self.uploads.close()
 
     async def list(self, folder: str) -> list[tuple[str, FileStat]]:
-        directory = self._full_path(folder) if folder else self.root
-        try:
-            with os.scandir(directory) as entries:
-                names = sorted(entry.name for entry in entries if _is_file(entry))
-        except (FileNotFoundError, NotADirectoryError):
-            return []
-        except OSError as error:  # the folder itself cannot be read: a 503
-            raise failing(folder or ".", error) from None
         found = []
-        for name in names:
-            if name.startswith("."):
-                continue
+        for name in _served_names(self._full_path(folder) if folder else self.root, folder):
             try:
                 stat = await self.stat(f"{folder}/{name}" if folder else name)
             except StorageUnavailable:
@@ -176,6 +177,18 @@ class FilesystemStorage:
             if stat is not None:
                 found.append((name, stat))
         return found
+
+
+def _served_names(directory: str, folder: str) -> list[str]:
+    """The names of the files a folder listing shows: regular, not hidden, sorted."""
+    try:
+        with os.scandir(directory) as entries:
+            names = sorted(entry.name for entry in entries if _is_file(entry))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as error:  # the folder itself cannot be read: a 503
+        raise failing(folder or ".", error) from None
+    return [name for name in names if not name.startswith(".")]
 
 
 def _inside_root(root: str, full: str) -> bool:

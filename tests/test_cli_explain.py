@@ -280,6 +280,19 @@ class TestStoredPaths:
         assert code == 1
         assert explanation["status"] == 404
 
+    def test_explaining_leaves_the_root_as_it_was(self, setup):
+        """A diagnostic changes nothing: an upload in flight (a folder without its
+        lock, as a server's would look for a moment) is not removed as an orphan,
+        and no hash index is created."""
+        root, config = setup
+        in_flight = root / ".media-origin" / "uploads" / "1234-abcd"
+        in_flight.mkdir(parents=True)
+        (in_flight / "video.part").write_bytes(b"half of an upload")
+        before = sorted(str(path.relative_to(root)) for path in root.rglob("*"))
+        code, explanation = explain_json("/campaigns/promo.jpg", "--config", str(config))
+        assert code == 0 and explanation["status"] == 200
+        assert sorted(str(path.relative_to(root)) for path in root.rglob("*")) == before
+
     def test_a_missing_stored_path_is_one_line(self, setup):
         _, config = setup
         result = explain("/campaigns/nope.jpg", "--config", str(config))

@@ -77,8 +77,8 @@ def test_the_reference_states_the_defaults_config_py_applies(tmp_path):
     (tmp_path / "media").mkdir()
 
     def load(document: dict) -> Config:
-        # not {}: config_from_document reads an empty mapping as "use os.environ"
-        return config_from_document(document, source="test", base_dir=tmp_path, environ={"_": ""})
+        # an empty environment: the defaults, whatever this shell has set
+        return config_from_document(document, source="test", base_dir=tmp_path, environ={})
 
     plain, s3 = load({}), load(S3_DOCUMENT)
     for table, key, kind, default in reference_rows():

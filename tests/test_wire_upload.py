@@ -441,7 +441,7 @@ def test_a_listing_without_its_trailing_slash_names_the_fix(api):
 
 
 def test_the_missing_slash_answer(tmp_path):
-    """``Api.missing_slash`` itself, as ``MediaOrigin.handle`` is to call it."""
+    """``Api.missing_slash`` itself, as ``MediaOrigin.read`` calls it."""
     import asyncio
 
     from origin.config import load_config

@@ -112,8 +112,16 @@ def explain_stored(config: Config, target: str) -> Explanation:
     url_path = "/" + urlsplit(target).path.lstrip("/")
     path = storage_path(url_path)
     # The storage and the representations only: the headers GET sends, without
-    # the rest of the app (the upload API, the log, the metrics).
-    storage = make_storage(config)
+    # the rest of the app (the upload API, the log, the metrics), and a storage
+    # that leaves the root as it found it.
+    storage = make_storage(config, diagnostic=True)
+    try:
+        return _explain_stored(storage, config, url_path, path)
+    finally:
+        storage.close()
+
+
+def _explain_stored(storage, config: Config, url_path: str, path: str | None) -> Explanation:
     representations = Representations(storage, config.policies)
     representation = asyncio.run(representations.get(url_path, path)) if path else None
     if representation is None:

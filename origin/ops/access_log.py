@@ -8,7 +8,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, NamedTuple, TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -54,7 +54,7 @@ class AccessLog:
                 await self.observer.observe(self.app, scope, receive, send)
                 return
         elif scope["type"] == "lifespan":
-            await self.app(scope, receive, self.flushing_at_shutdown(send))
+            await self.app(scope, self.flushing_at_shutdown(receive), send)
             return
         await self.app(scope, receive, send)
 
@@ -63,13 +63,17 @@ class AccessLog:
         self.config = self.app.config
         self.observer = Observer.for_config(self.config)
 
-    def flushing_at_shutdown(self, send: Send) -> Send:
-        async def send_after_flush(message: Message) -> None:
-            if message["type"] == "lifespan.shutdown.complete":
-                self.observer.out.flush()
-            await send(message)
+    def flushing_at_shutdown(self, receive: Receive) -> Receive:
+        """The log is flushed as the server announces shutdown, before the app
+        closes its storage (which may fail or hang): no line waits on it."""
 
-        return send_after_flush
+        async def receive_and_flush() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                self.observer.out.flush()
+            return message
+
+        return receive_and_flush
 
 
 @dataclass(slots=True)
@@ -80,9 +84,9 @@ class Outcome:
     sent: int = 0  # body bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One request as the access log and the metrics record it."""
+class Request(NamedTuple):
+    """One request as the access log and the metrics record it (a NamedTuple:
+    one is made per request, and a frozen dataclass costs several times more)."""
 
     method: str
     path: str
@@ -94,6 +98,15 @@ class Request:
     user_agent: str
     byte_range: str | None
     request_id: str
+
+
+class Series(NamedTuple):
+    """The metric children one (method, status, folder) counts into."""
+
+    requests: Any
+    sent_bytes: Any
+    duration: Any
+    not_modified: Any  # only for 304s
 
 
 class Observer:
@@ -112,7 +125,7 @@ class Observer:
         self.clients = Clients(log.trusted_proxies, networks)
         # Per-request work made lookups: these answers repeat for every request.
         self._folders: dict[str, str] = {}
-        self._series: dict[tuple[str, int, str], tuple] = {}
+        self._series: dict[tuple[str, int, str], Series] = {}
 
     @classmethod
     def for_config(cls, config: Config) -> Observer:
@@ -183,18 +196,18 @@ class Observer:
                 remember(self._folders, path, folder, TABLE_LIMIT)
         return folder
 
-    def _metrics(self, method: str, status: int, folder: str) -> tuple:
+    def _metrics(self, method: str, status: int, folder: str) -> Series:
         """The labelled children of one (method, status, folder), looked up once."""
         if method not in COUNTED_METHODS:
             method = "other"
         key = (method, status, folder)
         series = self._series.get(key)
         if series is None:
-            series = (
-                metrics.REQUESTS.labels(method, f"{status // 100}xx", folder),
-                metrics.BYTES_SENT.labels(folder),
-                metrics.DURATION.labels(method),
-                metrics.NOT_MODIFIED.labels(folder) if status == 304 else None,
+            series = Series(
+                requests=metrics.REQUESTS.labels(method, f"{status // 100}xx", folder),
+                sent_bytes=metrics.BYTES_SENT.labels(folder),
+                duration=metrics.DURATION.labels(method),
+                not_modified=metrics.NOT_MODIFIED.labels(folder) if status == 304 else None,
             )
             remember(self._series, key, series, TABLE_LIMIT)
         return series
@@ -205,12 +218,12 @@ class Observer:
         folder = self._folder(path)
         meta = self.clients.looks_like_meta(user_agent, client)
         if self.measure:
-            requests, sent_bytes, duration, not_modified = self._metrics(method, status, folder)
-            requests.inc()
-            sent_bytes.inc(sent)
-            duration.observe(seconds)
-            if not_modified is not None:
-                not_modified.inc()
+            series = self._metrics(method, status, folder)
+            series.requests.inc()
+            series.sent_bytes.inc(sent)
+            series.duration.observe(seconds)
+            if series.not_modified is not None:
+                series.not_modified.inc()
             if meta:
                 metrics.META_FETCHES.inc()
         if self.log.access == "off":

@@ -4,7 +4,7 @@ section 13.2.2). Pure: no I/O, so every path through it is a table test."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from origin.http.conditional import (
     NO_PRECONDITIONS,
@@ -13,8 +13,8 @@ from origin.http.conditional import (
     if_range_allows,
 )
 from origin.http.ranges import ByteRange, Unsatisfiable, parse_range
-from origin.serve.representation import Headers, Representation
-from origin.serve.responses import PRECONDITION_FAILED, Response, plain
+from origin.serve.representation import Representation
+from origin.serve.responses import PRECONDITION_FAILED, Headers, Response, plain
 
 _CONDITIONAL_HEADERS = frozenset(
     {b"if-match", b"if-unmodified-since", b"if-none-match", b"if-modified-since"}
@@ -23,18 +23,14 @@ _RANGE_HEADERS = frozenset({b"range", b"if-range"})
 _INTERESTING = _CONDITIONAL_HEADERS | _RANGE_HEADERS
 
 
-@dataclass(frozen=True, slots=True)
-class Body:
-    """A 200 or 206 that sends the file's bytes ``[start, stop)`` under ``headers``."""
+class Body(NamedTuple):
+    """A 200 or 206 that sends the file's bytes ``[start, stop)`` under ``headers``
+    (a NamedTuple: one is made per GET)."""
 
     status: int
     headers: Headers
     start: int
     stop: int
-
-    @property
-    def whole(self) -> bool:
-        return self.status == 200
 
 
 def interesting_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, str]:
@@ -56,7 +52,7 @@ def decide(
             _preconditions(request_headers), representation.etag, representation.last_modified
         )
         if status == 304:
-            return Response(304, representation.not_modified_headers)
+            return representation.not_modified
         if status == 412:
             return PRECONDITION_FAILED
     size = representation.stat.size
@@ -66,7 +62,7 @@ def decide(
             416, "Range Not Satisfiable", [(b"content-range", selected.content_range().encode())]
         )
     if method == "HEAD":
-        return Response(200, representation.ok_headers)
+        return representation.head
     if selected is None:
         return Body(200, representation.ok_headers, 0, size)
     headers = [

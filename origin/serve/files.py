@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from origin.policy import PolicyTable
 from origin.serve.body_cache import BodyCache
-from origin.serve.decision import Body, decide, interesting_headers
+from origin.serve.decision import decide, interesting_headers
 from origin.serve.links import verify, version_of
 from origin.serve.representation import Representation
 from origin.serve.representations import Representations, StorageBusy
@@ -23,9 +23,9 @@ from origin.serve.responses import (
     FileResponse,
     Response,
     plain,
-    send_response,
     storage_failed,
 )
+from origin.serve.sender import send_response
 from storage.base import FileChanged, OpenFile, Storage, StorageUnavailable
 
 logger = logging.getLogger("media_origin")
@@ -66,7 +66,7 @@ class Files:
         if self.any_signed:
             refused = self.signature_refusal(scope, url_path)
             if refused is not None:
-                await send_response(refused, method, receive, send)
+                await send_response(send, refused, method, receive)
                 return True
         request_headers = interesting_headers(scope["headers"])
         try:
@@ -80,10 +80,10 @@ class Files:
                 await self.respond_pinned(scope, path, request_headers, receive, send)
         except StorageBusy as error:
             logger.warning("%s kept changing while being served (%s)", url_path, error)
-            await send_response(BUSY, method, receive, send)
+            await send_response(send, BUSY, method, receive)
         except StorageUnavailable as error:
             logger.warning("storage unavailable for %s: %s", url_path, error)
-            await send_response(storage_failed(error), method, receive, send)
+            await send_response(send, storage_failed(error), method, receive)
         return True
 
     async def respond_pinned(
@@ -96,7 +96,7 @@ class Files:
     ) -> None:
         opened = await self.storage.open_current(path)
         if opened is None:
-            await send_response(NOT_FOUND, scope["method"], receive, send)
+            await send_response(send, NOT_FOUND, scope["method"], receive)
             return
         try:
             representation = await self.representations.for_open(scope["path"], path, opened)
@@ -121,20 +121,20 @@ class Files:
         file is opened here, and only if a body is sent."""
         method = scope["method"]
         decision = decide(self.versioned(scope, representation), method, request_headers)
-        if isinstance(decision, Response):
-            await send_response(decision, method, receive, send)
+        if type(decision) is Response:
+            await send_response(send, decision, method, receive)
             return
+        status, headers, start, stop = decision
         if representation.stat.size <= self.bodies.max_file:
             body = await self.small_body(path, representation, opened)
-            if not decision.whole:
-                body = body[decision.start : decision.stop]
-            await send_response(
-                Response(decision.status, decision.headers, body), method, receive, send
-            )
+            if status == 206:
+                body = body[start:stop]
+            await send_response(send, Response(status, headers, body), method, receive)
             return
         file = opened or await self.storage.open(path, representation.stat)
         try:
-            await send_response(_streamed(decision, file), method, receive, send)
+            response = FileResponse(status, headers, file, start, stop)
+            await send_response(send, response, method, receive)
         finally:
             if opened is None:
                 file.close()
@@ -175,7 +175,3 @@ class Files:
         if wanted and wanted == version_of(current.content_hash):
             return self.representations.versioned(scope["path"], current)
         return current
-
-
-def _streamed(decision: Body, file: OpenFile) -> FileResponse:
-    return FileResponse(decision.status, decision.headers, file, decision.start, decision.stop)

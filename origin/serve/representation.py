@@ -11,10 +11,9 @@ from origin.http.dates import format_http_date
 from origin.http.disposition import content_disposition
 from origin.http.etags import ETag
 from origin.policy import Policy
+from origin.serve.responses import Headers, Response
 from origin.whatsapp.media_types import content_type_for
 from storage.base import FileStat
-
-Headers = list[tuple[bytes, bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +25,8 @@ class Representation:
     ok_headers: Headers  # a 200, Content-Length included
     partial_headers: Headers  # a 206, without Content-Length and Content-Range
     not_modified_headers: Headers  # a 304: the validators and cache headers of the 200
+    not_modified: Response  # the 304 itself, and a HEAD's 200: made once per version
+    head: Response
     cacheable: bool  # False while the file's mtime lies in the future
     content_hash: str | None  # of the bytes, when the policy needs one
 
@@ -71,9 +72,11 @@ def build_representation(
         policy=policy,
         etag=etag,
         last_modified=last_modified,
-        ok_headers=encode([("content-length", str(stat.size)), *representation]),
+        ok_headers=(ok_headers := encode([("content-length", str(stat.size)), *representation])),
         partial_headers=encode(representation),
-        not_modified_headers=encode(cache),
+        not_modified_headers=(not_modified := encode(cache)),
+        not_modified=Response(304, not_modified),
+        head=Response(200, ok_headers),
         cacheable=stat.mtime <= now,
         content_hash=content_hash,
     )

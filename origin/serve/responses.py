@@ -1,28 +1,24 @@
-"""The one sender: a response decided as a value, turned into ASGI messages.
+"""Responses decided as values: what every part of the app returns, and the one
+sender (``origin.serve.sender``) sends. Plain records and the canned answers;
+no I/O, so deciding stays a pure function.
 
-Every part of the app decides what to answer and returns it (as WhiteNoise's
-``StaticFile.get_response`` and aiohttp's ``FileResponse._make_response`` do);
-this module is the only place that sends, as Starlette's ``Response.__call__`` is.
-The header lists of a decided response may be shared (a representation's
-ready-made lists), so the sender always sends a copy: middleware may change the
-list it is given in place.
+``Response`` and ``FileResponse`` are NamedTuples, not dataclasses: one is made
+per request on the hot path, and a tuple is the cheapest immutable record Python
+builds. Their header lists may be shared (a representation's ready-made lists):
+the sender sends a copy.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+import json
+from typing import NamedTuple
 
-from starlette.types import Receive, Send
-
-from storage.base import FileChanged, OpenFile, StorageUnavailable
+from storage.base import OpenFile, StorageUnavailable
 
 Headers = list[tuple[bytes, bytes]]
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(NamedTuple):
     """A whole response: status, headers and the body (left out for HEAD)."""
 
     status: int
@@ -30,8 +26,7 @@ class Response:
     body: bytes = b""
 
 
-@dataclass(frozen=True, slots=True)
-class FileResponse:
+class FileResponse(NamedTuple):
     """A response whose body is ``file``'s bytes ``[start, stop)``, streamed."""
 
     status: int
@@ -39,12 +34,6 @@ class FileResponse:
     file: OpenFile
     start: int
     stop: int
-
-
-class BodyAborted(RuntimeError):
-    """The file changed or the store failed after the response headers were sent:
-    raised so the server cuts the connection (a short body the client can see,
-    never a silently different one)."""
 
 
 def plain(status: int, text: str, extra: Headers = ()) -> Response:
@@ -61,6 +50,23 @@ def plain(status: int, text: str, extra: Headers = ()) -> Response:
     return Response(status, headers, body)
 
 
+def json_response(status: int, body: object, close: bool = False) -> Response:
+    """The API's answers: JSON with a trailing newline (curl prints it cleanly),
+    never cached; ``close`` asks the client to drop the connection (a refused
+    upload whose body was not read)."""
+    payload = json.dumps(body, ensure_ascii=False).encode() + b"\n"
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    return Response(status, headers, payload)
+
+
+NO_CONTENT = Response(204, [(b"cache-control", b"no-store")])
+
 NOT_FOUND = plain(404, "Not Found")
 UNAUTHORIZED = plain(401, "Unauthorized", [(b"www-authenticate", b'Bearer realm="media-origin"')])
 PRECONDITION_FAILED = plain(412, "Precondition Failed")
@@ -74,76 +80,3 @@ READ_METHODS = b"GET, HEAD"
 def storage_failed(error: StorageUnavailable) -> Response:
     """Never a 404 a CDN would keep, never a hang: a 503 (or 504) to retry."""
     return GATEWAY_TIMEOUT if error.timeout else UNAVAILABLE
-
-
-async def send_response(
-    response: Response | FileResponse, method: str, receive: Receive, send: Send
-) -> None:
-    """Send ``response``; a HEAD gets the headers only.
-
-    A file's first chunk is read before any header is sent: on every backend that
-    read confirms the version (S3's If-Match, the filesystem's fstat), so a file
-    replaced since its stat raises FileChanged here, while it can still be served
-    anew, instead of being cut after the headers.
-    """
-    if isinstance(response, Response):
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": [*response.headers],
-            }
-        )
-        await send(
-            {"type": "http.response.body", "body": b"" if method == "HEAD" else response.body}
-        )
-        return
-    chunks = response.file.chunks(response.start, response.stop)
-    try:
-        first = await anext(chunks)
-    except BaseException:
-        await chunks.aclose()
-        raise
-    await send(
-        {"type": "http.response.start", "status": response.status, "headers": [*response.headers]}
-    )
-    await _stream(first, chunks, response.stop - response.start, receive, send)
-
-
-async def _stream(
-    first: bytes,
-    chunks: AsyncGenerator[bytes, None],
-    length: int,
-    receive: Receive,
-    send: Send,
-) -> None:
-    """Send ``first``, then the rest; stop reading as soon as the client is gone.
-
-    The disconnect watcher starts only once a second chunk is due, so a small
-    range costs no extra task.
-    """
-    disconnected = asyncio.Event()
-    watcher: asyncio.Future[None] | None = None
-    sent = len(first)
-    try:
-        await send({"type": "http.response.body", "body": first, "more_body": sent < length})
-        if sent >= length:
-            return
-        watcher = asyncio.ensure_future(_watch_disconnect(receive, disconnected))
-        async for chunk in chunks:
-            sent += len(chunk)
-            await send({"type": "http.response.body", "body": chunk, "more_body": sent < length})
-            if sent >= length or disconnected.is_set():
-                return
-    except (FileChanged, StorageUnavailable) as error:
-        raise BodyAborted(str(error)) from error
-    finally:
-        if watcher is not None:
-            watcher.cancel()
-        await chunks.aclose()
-
-
-async def _watch_disconnect(receive: Receive, disconnected: asyncio.Event) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-    disconnected.set()

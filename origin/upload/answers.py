@@ -1,23 +1,15 @@
-"""The bytes of the API's answers: JSON, never cached, and the bodiless 204."""
+"""The API's answers, sent by the one sender: JSON, never cached, and the bodiless 204."""
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import Send
+
+from origin.serve.responses import NO_CONTENT, json_response
+from origin.serve.sender import send_response
 
 
 async def send_json(send: Send, status: int, body: object, close: bool = False) -> None:
-    payload = json.dumps(body, ensure_ascii=False).encode() + b"\n"
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        (b"cache-control", b"no-store"),
-    ]
-    if close:
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+    await send_response(send, json_response(status, body, close))
 
 
 async def send_not_found(send: Send, path: str, message: str) -> None:
@@ -26,11 +18,4 @@ async def send_not_found(send: Send, path: str, message: str) -> None:
 
 
 async def send_no_content(send: Send) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 204,
-            "headers": [(b"cache-control", b"no-store")],
-        }
-    )
-    await send({"type": "http.response.body", "body": b""})
+    await send_response(send, NO_CONTENT)

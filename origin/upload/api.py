@@ -161,7 +161,7 @@ class Api:
         404. To the token holder, a JSON 404 that names the fix; True when answered.
         To anyone else it stays the plain 404 (as a folder does, see ``listing``).
 
-        Called by ``MediaOrigin.handle`` where a GET finds no file at the path."""
+        Called by ``MediaOrigin.read`` where a GET finds no file at the path."""
         path = scope["path"]
         if scope.get("method", "GET") != "GET" or path.endswith("/") or "list" not in query(scope):
             return False  # HEAD keeps the bodiless plain 404
