@@ -85,8 +85,12 @@ class Storage(Protocol):
         """The regular file at ``path``, or None when there is none to serve."""
         ...
 
-    async def open(self, path: str, expected: FileStat) -> OpenFile:
-        """Open exactly the version ``expected``; raise FileChanged otherwise."""
+    async def open(
+        self, path: str, expected: FileStat, start: int = 0, stop: int | None = None
+    ) -> OpenFile:
+        """Open exactly the version ``expected``; raise FileChanged otherwise, before
+        anything is read. ``start``/``stop``: the bytes the caller will read first
+        (a Range), which a remote backend can ask for in the same request."""
         ...
 
     async def open_current(self, path: str) -> OpenFile | None:

@@ -80,7 +80,9 @@ class FilesystemStorage:
         remember(self._known, path, known, MAX_REMEMBERED)
         return known
 
-    async def open(self, path: str, expected: FileStat) -> FilesystemFile:
+    async def open(
+        self, path: str, expected: FileStat, start: int = 0, stop: int | None = None
+    ) -> FilesystemFile:
         return FilesystemFile(self._open_version(path, expected), expected)
 
     def _open_version(self, path: str, expected: FileStat) -> int:

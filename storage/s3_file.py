@@ -50,10 +50,12 @@ class S3File:
         forget: Callable[[], None],
         body: Any = None,
         skip_limit: int = PINNED_SKIP_LIMIT,
+        kept_range: tuple[int, int] | None = None,
     ) -> None:
         """``body``: the unread body of the whole object, from the GET of ``open``
         (If-Match'ed) or ``open_current`` (unconditional); the first read uses it
-        if it starts within ``skip_limit`` bytes."""
+        if it starts within ``skip_limit`` bytes. With ``kept_range``, the body is
+        of that range only, and serves a first read of exactly that range."""
         self.calls = calls
         self.key = key
         self.stat = stat
@@ -62,6 +64,7 @@ class S3File:
         self._reading: Future | None = None  # the body read a pool thread is in
         self._unread = body is not None
         self._skip_limit = skip_limit
+        self._kept_range = kept_range
 
     def _changed(self, why: str) -> FileChanged:
         self._forget()
@@ -70,7 +73,10 @@ class S3File:
     async def _get(self, start: int, stop: int) -> Any:
         if self._unread:
             self._unread = False
-            if start <= self._skip_limit:
+            if self._kept_range is not None:
+                if (start, stop) == self._kept_range:
+                    return self._body
+            elif start <= self._skip_limit:
                 # That GET streams the whole object: read past what the range leaves
                 # out rather than ask again, which another upload could win.
                 while start > 0:

@@ -142,3 +142,31 @@ def test_the_caller_names_the_content_type_of_an_upload(bucket, given, stored):
     assert head["ContentType"] == stored and not replaced
     assert stat.size == len(OLD)
     assert head["Metadata"]["sha256"] == hashlib.sha256(OLD).hexdigest()[:32]
+
+
+def test_a_ranged_open_reads_its_range_and_refuses_a_replaced_version(bucket):
+    """``open(..., start, stop)``: the If-Match'ed GET asks for the range alone (a
+    player's Range costs one request), serves exactly those bytes, and a later
+    read elsewhere in the file still gets the same version's bytes."""
+    bucket.put("clip.jpg", OLD)
+    storage = storage_on(bucket)
+
+    async def scenario():
+        stat = await storage.stat("clip.jpg")
+        opened = await storage.open("clip.jpg", stat, 300_000, 300_100)
+        try:
+            part = b"".join([chunk async for chunk in opened.chunks(300_000, 300_100)])
+            head = await opened.read(0, 10)
+        finally:
+            opened.close()
+        bucket.put("clip.jpg", NEW)
+        with pytest.raises(FileChanged):
+            await storage.open("clip.jpg", stat, 5, 10)
+        return part, head
+
+    try:
+        part, head = run(scenario())
+    finally:
+        storage.close()
+    assert part == OLD[300_000:300_100]
+    assert head == OLD[:10]

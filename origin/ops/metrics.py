@@ -87,8 +87,8 @@ class InstrumentedStorage:
         finally:
             self._stat_time.observe(time.perf_counter() - started)
 
-    async def open(self, path, expected):
-        return await _timed("open", self._storage.open(path, expected))
+    async def open(self, path, expected, start=0, stop=None):
+        return await _timed("open", self._storage.open(path, expected, start, stop))
 
     async def open_current(self, path):
         return await _timed("open", self._storage.open_current(path))

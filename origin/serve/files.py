@@ -131,7 +131,7 @@ class Files:
                 body = body[start:stop]
             await send_response(send, Response(status, headers, body), method, receive)
             return
-        file = opened or await self.storage.open(path, representation.stat)
+        file = opened or await self.storage.open(path, representation.stat, start, stop)
         try:
             response = FileResponse(status, headers, file, start, stop)
             await send_response(send, response, method, receive)
