@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from origin.config import Config, reloaded, resolve_config
 from origin.ops.access_log import AccessLog
 from origin.ops.health import Health
-from origin.ops.metrics import InstrumentedStorage
+from origin.ops.metrics import InstrumentedStorage, count_uploads
 from origin.serve.files import Files
 from origin.serve.paths import RESERVED_PATHS, storage_path
 from origin.serve.representations import Representations
@@ -58,7 +58,8 @@ class MediaOrigin:
         self.storage = storage
         representations = Representations(storage, config.policies)
         self.files = Files(storage, representations, config.policies, config.api.signing_key)
-        self.api = Api(config, storage, representations, measure=config.metrics.enabled)
+        count = count_uploads if config.metrics.enabled else None
+        self.api = Api(config, storage, representations, count=count)
         self.health = Health(storage, self.api.enabled, config.metrics)
         self.method_not_allowed = plain(
             405,

@@ -69,6 +69,15 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
+def count_uploads(stored: int, refused_code: str | None) -> None:
+    """The uploads stored and refused, and why (the upload API calls it)."""
+    if stored:
+        UPLOADS.labels("stored").inc(stored)
+    if refused_code is not None:
+        UPLOADS.labels("refused").inc()
+        REJECTIONS.labels(refused_code).inc()
+
+
 class InstrumentedStorage:
     """A storage whose operations are timed and whose failures are counted."""
 

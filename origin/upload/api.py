@@ -6,13 +6,12 @@ or not at all. This module routes; the steps are in ``staging``, the form in
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from starlette.types import Receive, Scope, Send
 
 from origin.config import Config
 from origin.http.credentials import bearer_matches
-from origin.ops import metrics
 from origin.serve.paths import storage_path
 from origin.serve.representations import Representations
 from origin.upload import listing, staging
@@ -42,9 +41,12 @@ class Api:
         config: Config,
         storage: Storage,
         representations: Representations,
-        measure: bool = False,
+        count: Callable[[int, str | None], None] | None = None,
     ) -> None:
-        self.measure = measure
+        """``count(stored, refused_code)``: told of every upload answered, when
+        metrics are kept (the app gives ``origin.ops.metrics.count_uploads``; the
+        write side does not reach up into operations itself)."""
+        self.count = count
         self.config = config
         self.storage = storage
         self.representations = representations
@@ -110,8 +112,8 @@ class Api:
                 stored = await steps
         except Refused as refused:
             await staging.abort_all(uploads)
-            if self.measure:
-                _count(refused=refused)
+            if self.count is not None:
+                self.count(0, refused.code)
             await send_refusal(send, refused)
             return None
         except ClientGone:
@@ -121,8 +123,8 @@ class Api:
         except BaseException:
             await staging.abort_all(uploads)
             raise
-        if self.measure:
-            _count(stored=len(stored))
+        if self.count is not None:
+            self.count(len(stored), None)
         return stored
 
     async def _start(self, uploads: list[Upload], url_path: str, force: bool) -> Upload:
@@ -183,12 +185,3 @@ class Api:
             await send_refusal(send, refused, close=False)
             return
         await send_json(send, 200, [file.to_json() for file in files])
-
-
-def _count(stored: int = 0, refused: Refused | None = None) -> None:
-    """The uploads stored and refused, and why, for /metrics."""
-    if stored:
-        metrics.UPLOADS.labels("stored").inc(stored)
-    if refused is not None:
-        metrics.UPLOADS.labels("refused").inc()
-        metrics.REJECTIONS.labels(refused.code).inc()
