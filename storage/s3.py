@@ -159,9 +159,8 @@ class S3Storage:
         if etag is None:  # a version no stored object has (an upload superseded)
             raise FileChanged(f"/{path}: not a stored version")
         key = self.calls.key(path)
-        stop = expected.size if stop is None else stop
-        part = (start, stop) != (0, expected.size) and start < stop
-        extra = {"Range": f"bytes={start}-{stop - 1}"} if part else {}
+        part = _part(start, expected.size if stop is None else stop, expected.size)
+        extra = {"Range": f"bytes={part[0]}-{part[1] - 1}"} if part else {}
         try:
             response = await self.calls.call("get_object", Key=key, IfMatch=etag, **extra)
         except Missing:
@@ -170,7 +169,7 @@ class S3Storage:
         forget = partial(self.forget, path)
         body = response["Body"]
         if part:
-            return S3File(self.calls, key, expected, forget, body, kept_range=(start, stop))
+            return S3File(self.calls, key, expected, forget, body, kept_range=part)
         return S3File(self.calls, key, expected, forget, body, KEPT_SKIP_LIMIT)
 
     async def open_current(self, path: str) -> S3File | None:
@@ -219,3 +218,8 @@ def _float(text: str | None) -> float | None:
         return float(text) if text else None
     except ValueError:
         return None
+
+
+def _part(start: int, stop: int, size: int) -> tuple[int, int] | None:
+    """``[start, stop)`` when it is a part of the object (a Range to ask for), else None."""
+    return (start, stop) if (start, stop) != (0, size) and start < stop else None
