@@ -93,14 +93,9 @@ class S3Storage:
         return stat
 
     def _file_stat(self, head: dict[str, Any]) -> FileStat:
-        metadata = head.get("Metadata", {})
-        etag = head["ETag"]
-        version = S3Version(etag, head["LastModified"].timestamp(), head.get("VersionId"))
-        mtime = _float(metadata.get("mtime")) or head["LastModified"].timestamp()
-        # The uploader's content hash, else the store's own ETag (documented fallback).
-        digest = metadata.get("sha256") or etag.strip('"')
-        remember(self._hashes, version, digest, MAX_REMEMBERED)
-        return FileStat(size=head["ContentLength"], mtime=mtime, version=version)
+        stat, digest = _described(head)
+        remember(self._hashes, stat.version, digest, MAX_REMEMBERED)
+        return stat
 
     def digest_of(self, stat: FileStat) -> str | None:
         """The content hash a HEAD or GET of that version said, if still remembered."""
@@ -223,3 +218,14 @@ def _float(text: str | None) -> float | None:
 def _part(start: int, stop: int, size: int) -> tuple[int, int] | None:
     """``[start, stop)`` when it is a part of the object (a Range to ask for), else None."""
     return (start, stop) if (start, stop) != (0, size) and start < stop else None
+
+
+def _described(head: dict[str, Any]) -> tuple[FileStat, str]:
+    """The version a HEAD or GET describes, and its content hash: the uploader's
+    (our metadata), else the store's own ETag (the documented fallback)."""
+    metadata = head.get("Metadata", {})
+    etag = head["ETag"]
+    version = S3Version(etag, head["LastModified"].timestamp(), head.get("VersionId"))
+    mtime = _float(metadata.get("mtime")) or head["LastModified"].timestamp()
+    digest = metadata.get("sha256") or etag.strip('"')
+    return FileStat(size=head["ContentLength"], mtime=mtime, version=version), digest
