@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from origin.policy import Policy
 from origin.serve.decision import Body, decide, interesting_headers
 from origin.serve.representation import build_representation
-from origin.serve.responses import Response
+from origin.serve.responses import PRECONDITION_FAILED, Response
 from storage.base import FileStat
 
 SIZE = 1000
@@ -78,6 +78,29 @@ def test_a_complete_answer_is_decided(method, request_headers, status):
         assert headers[b"content-range"] == f"bytes */{SIZE}".encode()
     if method == "HEAD" and status == 200:
         assert decision.headers is CURRENT.ok_headers  # the sender copies it
+
+
+def test_a_failed_precondition_is_exactly_the_canned_412():
+    decision = decide(CURRENT, "GET", {b"if-match": '"other"'})
+    assert decision is PRECONDITION_FAILED
+    assert decision.status == 412
+    assert decision.body == b"Precondition Failed\n"
+    assert headers_of(decision) == {
+        b"content-type": b"text/plain; charset=utf-8",
+        b"content-length": b"20",
+        b"cache-control": b"no-store",
+        b"x-content-type-options": b"nosniff",
+    }
+
+
+def test_a_whole_body_and_a_304_are_the_representations_own_lists():
+    """Made once per version, never per request (the sender copies them)."""
+    whole = decide(CURRENT, "GET", {})
+    assert isinstance(whole, Body)
+    assert whole.headers is CURRENT.ok_headers
+    assert decide(CURRENT, "GET", {b"if-none-match": ETAG}) is CURRENT.not_modified
+    assert decide(CURRENT, "HEAD", {b"if-none-match": ETAG}) is CURRENT.not_modified
+    assert CURRENT.not_modified.status == 304 and CURRENT.not_modified.body == b""
 
 
 def test_preconditions_come_before_range():
