@@ -186,6 +186,11 @@ def test_the_lifespan_shutdown_flushes_the_lines_still_waiting(config, capsys):
         (b"v=1&token=t0ken&x=2", "v=1&token=REDACTED&x=2"),
         (b"sig=", "sig=REDACTED"),
         (b"design=abc123", "design=abc123"),  # a name that only ends in "sig"
+        # percent-encoded names are the names parse_qs, and so verify(), reads
+        (b"expires=99&si%67=abc123", "expires=99&si%67=REDACTED"),
+        (b"%73ig=abc123&v=1", "%73ig=REDACTED&v=1"),
+        (b"tok%65n=t0ken", "tok%65n=REDACTED"),
+        (b"v=%41&x=1", "v=%41&x=1"),
     ],
 )
 def test_a_querys_sig_and_token_values_are_redacted(config, capsys, query, logged):
