@@ -6,6 +6,7 @@ import pytest
 
 from origin.app import MediaOrigin, build_app
 from origin.config import config_from_document, default_config
+from tests.helpers.asgi import http_scope, receive_nothing_more
 
 
 @pytest.fixture
@@ -18,23 +19,14 @@ def app(tmp_path):
 def call(app, headers=()):
     messages = []
 
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
     async def send(message):
         if message["type"] == "http.response.start":
             # What Starlette's MutableHeaders(scope=message) does in middleware.
             message["headers"].append((b"x-added-by-middleware", b"1"))
         messages.append(message)
 
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/a.jpg",
-        "query_string": b"",  # required by the ASGI spec
-        "headers": list(headers),
-    }
-    asyncio.run(app(scope, receive, send))
+    scope = http_scope("/a.jpg", headers=headers)
+    asyncio.run(app(scope, receive_nothing_more, send))
     return messages
 
 

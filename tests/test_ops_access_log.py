@@ -12,6 +12,7 @@ import pytest
 
 from origin.app import build_app
 from origin.config import LogConfig, config_from_document
+from tests.helpers import asgi
 
 JPEG = b"\xff\xd8" + b"j" * 98
 
@@ -25,31 +26,15 @@ def config(tmp_path):
     return config_from_document(document, source="t", base_dir=tmp_path, environ={})
 
 
-def request(app, path, query=b"", headers=(), method="GET", client=("198.51.100.7", 5000)):
-    """(status, headers, body) of one request, in a loop of its own."""
-    return asyncio.run(arequest(app, path, query, headers, method, client))
+CLIENT = ("198.51.100.7", 5000)
 
 
-async def arequest(app, path, query=b"", headers=(), method="GET", client=("198.51.100.7", 5000)):
-    messages = []
+def request(app, path, **scope):
+    return asgi.request(app, path, **{"client": CLIENT, **scope})
 
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message):
-        messages.append(message)
-
-    scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "query_string": query,
-        "headers": list(headers),
-        "client": client,
-    }
-    await app(scope, receive, send)
-    start = messages[0]
-    return start["status"], start["headers"], b"".join(m["body"] for m in messages[1:])
+async def arequest(app, path, **scope):
+    return await asgi.arequest(app, path, **{"client": CLIENT, **scope})
 
 
 def lines(capsys) -> list[dict]:
@@ -195,7 +180,7 @@ def test_the_lifespan_shutdown_flushes_the_lines_still_waiting(config, capsys):
 )
 def test_a_querys_sig_and_token_values_are_redacted(config, capsys, query, logged):
     app = build_app(config)
-    assert request(app, "/a.jpg", query)[0] == 200
+    assert request(app, "/a.jpg", query=query)[0] == 200
     app.observer.out.flush()
     output = capsys.readouterr().out
     assert json.loads(output)["query"] == logged
@@ -207,7 +192,7 @@ def test_the_plain_format_is_one_line_too(config, capsys):
     plain = dataclasses.replace(config, log=LogConfig(access="plain"))
     app = build_app(plain)
     headers = [(b"x-request-id", b"r1"), (b"user-agent", b"curl/8")]
-    assert request(app, "/a.jpg", b"sig=abc123&v=1", headers)[0] == 200
+    assert request(app, "/a.jpg", query=b"sig=abc123&v=1", headers=headers)[0] == 200
     app.observer.out.flush()
     line = capsys.readouterr().out
     assert re.fullmatch(

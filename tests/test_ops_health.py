@@ -1,13 +1,13 @@
 """``Health``: /healthz, /readyz and /metrics, driven in-process through
 ``build_app`` (the app as servers run it)."""
 
-import asyncio
 import shutil
 
 import pytest
 
 from origin.app import build_app
 from origin.config import config_from_document
+from tests.helpers import asgi
 
 PROMETHEUS = b"text/plain; version=1.0.0; charset=utf-8"
 TOKEN = "metrics-token-1234"
@@ -25,25 +25,8 @@ def app_for(tmp_path, document=None, environ=None):
 
 def request(app, path, method="GET", headers=(), client=LOOPBACK):
     """(status, headers as a dict, body)."""
-    messages = []
-
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message):
-        messages.append(message)
-
-    scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "query_string": b"",
-        "headers": list(headers),
-        "client": client,
-    }
-    asyncio.run(app(scope, receive, send))
-    start = messages[0]
-    return start["status"], dict(start["headers"]), b"".join(m["body"] for m in messages[1:])
+    status, headers, body = asgi.request(app, path, method=method, headers=headers, client=client)
+    return status, dict(headers), body
 
 
 def plain_headers(body: bytes, *extra) -> dict:

@@ -19,6 +19,7 @@ from origin.serve.links import signed_query
 from origin.serve.representations import Representations
 from origin.serve.responses import BUSY
 from storage.filesystem import FilesystemStorage
+from tests.helpers.asgi import http_scope
 
 KEY = "k" * 32
 
@@ -63,13 +64,7 @@ def get(files, url_path, query=b"", executor=None):
     async def send(message):
         messages.append(message)
 
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": url_path,
-        "query_string": query,
-        "headers": [],
-    }
+    scope = http_scope(url_path, query=query)
 
     async def run():
         if executor is not None:

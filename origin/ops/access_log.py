@@ -121,6 +121,7 @@ class Observer:
         self.log = log
         self.policies = policies
         self.measure = measure
+        self.active = measure or log.access != "off"  # read on every request
         self.out = out or LineBatcher(sys.stdout)
         networks = log.meta_networks if log.meta_networks is not None else META_NETWORKS
         self.clients = Clients(log.trusted_proxies, networks)
@@ -131,10 +132,6 @@ class Observer:
     @classmethod
     def for_config(cls, config: Config) -> Observer:
         return cls(config.log, config.policies, measure=config.metrics.enabled)
-
-    @property
-    def active(self) -> bool:
-        return self.measure or self.log.access != "off"
 
     async def observe(self, handle, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()

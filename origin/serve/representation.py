@@ -24,9 +24,8 @@ class Representation:
     last_modified: int | None  # whole seconds, as sent
     ok_headers: Headers  # a 200, Content-Length included
     partial_headers: Headers  # a 206, without Content-Length and Content-Range
-    not_modified_headers: Headers  # a 304: the validators and cache headers of the 200
-    not_modified: Response  # the 304 itself, and a HEAD's 200: made once per version
-    head: Response
+    not_modified: Response  # a 304 (the 200's validators and cache headers), made once
+    head: Response  # a HEAD's 200, made once
     cacheable: bool  # False while the file's mtime lies in the future
     content_hash: str | None  # of the bytes, when the policy needs one
 
@@ -74,8 +73,7 @@ def build_representation(
         last_modified=last_modified,
         ok_headers=(ok_headers := encode([("content-length", str(stat.size)), *representation])),
         partial_headers=encode(representation),
-        not_modified_headers=(not_modified := encode(cache)),
-        not_modified=Response(304, not_modified),
+        not_modified=Response(304, encode(cache)),
         head=Response(200, ok_headers),
         cacheable=stat.mtime <= now,
         content_hash=content_hash,
