@@ -49,7 +49,7 @@ def test_a_get_writes_exactly_one_json_line(config, capsys):
     [line] = lines(capsys)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", line.pop("time"))
     assert line.pop("duration_ms") >= 0
-    assert re.fullmatch(r"[0-9a-f]+-[0-9a-f]{6}", line.pop("request_id"))
+    assert re.fullmatch(r"[0-9a-f]+-[0-9]+", line.pop("request_id"))
     assert line == {
         "client": "198.51.100.7",
         "method": "GET",
@@ -102,7 +102,7 @@ def test_an_invalid_request_id_is_replaced(config, capsys, given):
     _, headers, _ = request(app, "/a.jpg", headers=[(b"x-request-id", given)])
     [echoed] = [value for name, value in headers if name == b"x-request-id"]
     assert echoed != given
-    assert re.fullmatch(rb"[0-9a-f]+-[0-9a-f]{6}", echoed)
+    assert re.fullmatch(rb"[0-9a-f]+-[0-9]+", echoed)
     app.observer.out.flush()
     [line] = lines(capsys)
     assert line["request_id"] == echoed.decode()

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from origin.ops.request_counts import PUBLISH_DELAY
 from tests.helpers import media as fx
 from tests.helpers.servers import start_server, write_config
 
@@ -275,11 +276,46 @@ def test_metrics_add_up_across_workers(tmp_path, server_name):
     with start_server(config, root, command=command) as server:
         for _ in range(20):  # new connections: both workers take some
             assert httpx.get(server.url + "/a.pdf").status_code == 200
-        values = metric_values(server)
-        served = values[
-            (
-                "media_origin_requests_total",
-                (("folder", "/"), ("method", "GET"), ("status_class", "2xx")),
-            )
-        ]
+        key = (
+            "media_origin_requests_total",
+            (("folder", "/"), ("method", "GET"), ("status_class", "2xx")),
+        )
+        # Another worker's counts reach a scrape within PUBLISH_DELAY (one second).
+        deadline = time.monotonic() + PUBLISH_DELAY + 2
+        while (served := metric_values(server).get(key)) != 20 and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert served == 20
+        time.sleep(PUBLISH_DELAY + 0.5)  # and nothing is counted twice
+        assert metric_values(server)[key] == 20
+
+
+@pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
+def test_every_request_is_one_line_across_a_sighup_and_a_sigterm(tmp_path, server_name):
+    """N requests, N lines: through a reload (granian replaces its worker, uvicorn
+    reloads in place) and a SIGTERM sent at once after the last answer, while its
+    line is still waiting in the batch (lines wait up to half a second)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = tmp_path / "media"
+    root.mkdir()
+    (root / "a.pdf").write_bytes(b"%PDF-1.4 one line each")
+    config = write_config(tmp_path, '[log]\naccess = "json"\n')
+    server = start_server(config, root, server=server_name)
+    try:
+
+        def burst(number: int) -> list[int]:
+            with httpx.Client(base_url=server.url, timeout=30) as http:
+                return [http.get(f"/a.pdf?n={number}-{i}").status_code for i in range(25)]
+
+        with ThreadPoolExecutor(4) as pool:
+            first = list(pool.map(burst, range(8)))
+            server.process.send_signal(signal.SIGHUP)
+            second = list(pool.map(burst, range(8, 16)))
+        statuses = [status for batch in first + second for status in batch]
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=30) == 0
+        assert statuses == [200] * 400
+        logged = [line["query"] for line in server.access_log() if line["path"] == "/a.pdf"]
+        assert sorted(logged) == sorted(f"n={n}-{i}" for n in range(16) for i in range(25))
+    finally:
+        server.stop()

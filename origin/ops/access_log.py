@@ -4,19 +4,20 @@ sends (but X-Request-ID)."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import sys
 import time
-from dataclasses import dataclass
-from typing import Any, NamedTuple, TextIO
+from typing import NamedTuple, TextIO
 from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from origin.config import Config, LogConfig
-from origin.ops import metrics
 from origin.ops.clients import Clients
-from origin.ops.log_lines import LineBatcher, json_string, now_text
+from origin.ops.log_lines import Clock, LineBatcher, line_pieces, milliseconds
+from origin.ops.request_counts import COUNTS, Tally
 from origin.policy import PolicyTable
 from origin.serve.paths import MAX_PATH_BYTES, MEMOISED_PATH_CHARS, RESERVED_PATHS
 from origin.whatsapp.fetcher import META_NETWORKS
@@ -29,10 +30,10 @@ TABLE_LIMIT = 10_000  # distinct paths, addresses, label sets remembered
 # of 60 KB would be 600 MB.
 REMEMBERED_PATH_CHARS = MEMOISED_PATH_CHARS
 # The methods counted under their own name; any other is counted as "other", so a
-# client inventing methods cannot add series to the metrics without end (the
-# prometheus client keeps every label set it is given for the life of the process).
+# client inventing methods cannot add series to the metrics without end (every
+# label set counted is kept for the life of the process).
 COUNTED_METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"})
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 SECRET_NAMES = frozenset({"sig", "token"})  # query parameters never written to the log
 
 
@@ -77,40 +78,38 @@ class AccessLog:
         return receive_and_flush
 
 
-@dataclass(slots=True)
-class Outcome:
-    """What the app sent, as the observing ``send`` saw it go by."""
-
-    status: int = 0
-    sent: int = 0  # body bytes
-
-
 class Request(NamedTuple):
-    """One request as the access log and the metrics record it (a NamedTuple:
-    one is made per request, and a frozen dataclass costs several times more)."""
+    """What one request's line and counts are made from, apart from what changes
+    every time (bytes sent, duration, time, request id): the key of its ``Entry``."""
 
     method: str
     path: str
     query_string: bytes
     status: int
-    sent: int
-    seconds: float
     client: str | None
     user_agent: str
     byte_range: str | None
-    request_id: str
 
 
-class Series(NamedTuple):
-    """The metric children one (method, status, folder) counts into."""
+class Entry(NamedTuple):
+    """A request's line, made once per kind of request: the pieces around the bytes
+    sent, the duration and the request id (the only parts that change), and the
+    tally its metrics count into. A line is ``head + bytes + between + duration +
+    tail + request id + close``."""
 
-    requests: Any
-    sent_bytes: Any
-    duration: Any
-    not_modified: Any  # only for 304s
+    head: str
+    between: str
+    tail: str
+    close: str
+    tally: Tally | None
+    meta: bool
 
 
 class Observer:
+    """Records each request: its access-log line and its counts. The work per
+    request is a header lookup, one table lookup of the request's ``Entry`` and
+    the line's assembly from its pieces (README "Performance" has the cost)."""
+
     def __init__(
         self,
         log: LogConfig,
@@ -121,64 +120,110 @@ class Observer:
         self.log = log
         self.policies = policies
         self.measure = measure
-        self.active = measure or log.access != "off"  # read on every request
+        self.writing = log.access != "off"
+        self.json = log.access == "json"
+        self.active = measure or self.writing  # read on every request
         self.out = out or LineBatcher(sys.stdout)
         networks = log.meta_networks if log.meta_networks is not None else META_NETWORKS
         self.clients = Clients(log.trusted_proxies, networks)
-        # Per-request work made lookups: these answers repeat for every request.
+        self.behind_proxies = bool(log.trusted_proxies)
         self._folders: dict[str, str] = {}
-        self._series: dict[tuple[str, int, str], Series] = {}
+        self._entries: dict[Request, Entry] = {}
+        self.counts = COUNTS
 
     @classmethod
     def for_config(cls, config: Config) -> Observer:
         return cls(config.log, config.policies, measure=config.metrics.enabled)
 
     async def observe(self, handle, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        request_id = user_agent = byte_range = forwarded_for = forwarded = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                request_id = value.decode("latin-1")
-            elif name == b"user-agent":
-                user_agent = value.decode("latin-1")
-            elif name == b"range":
-                byte_range = value.decode("latin-1")
-            elif name == b"x-forwarded-for":
-                forwarded_for = value.decode("latin-1")
-            elif name == b"forwarded":
-                forwarded = value.decode("latin-1")
+        started = time.perf_counter_ns()
+        headers = dict(scope["headers"])  # one pass in C; a repeated header: its last value
+        request_id = headers.get(b"x-request-id")
         if request_id is None or not _REQUEST_ID.fullmatch(request_id):
-            request_id = f"{time.time_ns():x}-{id(scope) & 0xFFFFFF:06x}"
+            request_id = next_request_id()
+        else:
+            request_id = request_id.decode()
         echo = (b"x-request-id", request_id.encode())
-        outcome = Outcome()
+        status = sent = 0
 
         async def observed_send(message) -> None:
+            nonlocal status, sent
             if message["type"] == "http.response.start":
-                outcome.status = message["status"]
+                status = message["status"]
                 message["headers"].append(echo)  # always a list of our own making
-            elif message["type"] == "http.response.body":
-                outcome.sent += len(message.get("body", b""))
+            else:
+                sent += len(message.get("body", b""))
             await send(message)
 
         try:
             await handle(scope, receive, observed_send)
         finally:
             peer = scope.get("client")
-            client = self.clients.address(peer[0] if peer else None, forwarded_for, forwarded)
+            client = peer[0] if peer else None
+            if self.behind_proxies:
+                forwarded_for = headers.get(b"x-forwarded-for")
+                forwarded = headers.get(b"forwarded")
+                client = self.clients.address(
+                    client,
+                    forwarded_for and forwarded_for.decode("latin-1"),
+                    forwarded and forwarded.decode("latin-1"),
+                )
+            user_agent = headers.get(b"user-agent")
+            byte_range = headers.get(b"range")
             # Positional: a NamedTuple made with keywords costs three times as much.
             request = Request(
                 scope["method"],
                 scope["path"],
                 scope.get("query_string", b""),
-                outcome.status,
-                outcome.sent,
-                time.perf_counter() - started,
+                status,
                 client,
-                user_agent or "",
-                byte_range,
-                request_id,
+                user_agent.decode("latin-1") if user_agent else "",
+                byte_range and byte_range.decode("latin-1"),
             )
-            self.record(request)
+            self.record(request, sent, time.perf_counter_ns() - started, request_id)
+
+    def record(self, request: Request, sent: int, nanoseconds: int, request_id: str) -> None:
+        """Count the request and write its line."""
+        entry = self._entries.get(request)
+        if entry is None:
+            entry = self.entry(request)
+        tally = entry.tally
+        if tally is not None:
+            tally.requests += 1
+            tally.sent += sent
+            tally.durations.observe(nanoseconds)
+            if entry.meta:
+                self.counts.meta_fetches += 1
+            if self.counts.unpublished:
+                self.counts.moved()
+        if self.writing:
+            opening = ""
+            if self.json:
+                now = time.time_ns() // 1_000_000
+                opening = Clock.opening if now == Clock.millisecond else Clock.refresh(now)
+            self.out.write(
+                f"{opening}{entry.head}{sent}{entry.between}{milliseconds(nanoseconds)}"
+                f"{entry.tail}{request_id}{entry.close}"
+            )
+
+    def entry(self, request: Request) -> Entry:
+        """The pieces of this kind of request's line, its folder and its tally;
+        remembered unless a part of it is too long to be worth keeping."""
+        method, path, raw_query, status, client, user_agent, byte_range = request
+        folder = self._folder(path)
+        meta = self.clients.looks_like_meta(user_agent, client)
+        tally = None
+        if self.measure:
+            counted = method if method in COUNTED_METHODS else "other"
+            tally = self.counts.tally(counted, status, folder)
+        query = redacted(raw_query.decode("latin-1")) if raw_query else ""
+        pieces = line_pieces(
+            self.json, method, path, query, status, client, user_agent, byte_range, folder, meta
+        )
+        entry = Entry(*pieces, tally, meta)
+        if len(path) + len(raw_query) + len(user_agent) <= REMEMBERED_PATH_CHARS:
+            remember(self._entries, request, entry, TABLE_LIMIT)
+        return entry
 
     def _folder(self, path: str) -> str:
         folder = self._folders.get(path)
@@ -194,59 +239,24 @@ class Observer:
                 remember(self._folders, path, folder, TABLE_LIMIT)
         return folder
 
-    def _metrics(self, method: str, status: int, folder: str) -> Series:
-        """The labelled children of one (method, status, folder), looked up once."""
-        if method not in COUNTED_METHODS:
-            method = "other"
-        key = (method, status, folder)
-        series = self._series.get(key)
-        if series is None:
-            series = Series(
-                requests=metrics.REQUESTS.labels(method, f"{status // 100}xx", folder),
-                sent_bytes=metrics.BYTES_SENT.labels(folder),
-                duration=metrics.DURATION.labels(method),
-                not_modified=metrics.NOT_MODIFIED.labels(folder) if status == 304 else None,
-            )
-            remember(self._series, key, series, TABLE_LIMIT)
-        return series
 
-    def record(self, request: Request) -> None:
-        path, method, status, sent = request.path, request.method, request.status, request.sent
-        client, user_agent, seconds = request.client, request.user_agent, request.seconds
-        folder = self._folder(path)
-        meta = self.clients.looks_like_meta(user_agent, client)
-        if self.measure:
-            series = self._metrics(method, status, folder)
-            series.requests.inc()
-            series.sent_bytes.inc(sent)
-            series.duration.observe(seconds)
-            if series.not_modified is not None:
-                series.not_modified.inc()
-            if meta:
-                metrics.META_FETCHES.inc()
-        if self.log.access == "off":
-            return
-        raw_query = request.query_string
-        query = redacted(raw_query.decode("latin-1")) if raw_query else ""
-        milliseconds = round(seconds * 1000, 3)
-        if self.log.access == "json":
-            # Built by hand: json.dumps of a dict per request costs more than the request.
-            self.out.write(
-                f'{{"time": "{now_text()}", "client": {json_string(client)}, "method": "{method}", '
-                f'"path": {json_string(path)}, "query": {json_string(query)}, "status": {status}, '
-                f'"bytes": {sent}, "duration_ms": {milliseconds}, '
-                f'"range": {json_string(request.byte_range)}, '
-                f'"not_modified": {"true" if status == 304 else "false"}, '
-                f'"user_agent": {json_string(user_agent)}, "folder": {json_string(folder)}, '
-                f'"request_id": {json_string(request.request_id)}, '
-                f'"meta_fetch": {"true" if meta else "false"}}}\n'
-            )
-        else:
-            target = f"{path}?{query}" if query else path
-            self.out.write(
-                f'{client} "{method} {target}" {status} {sent} {milliseconds}ms '
-                f'"{user_agent}" {folder} {request.request_id}{" meta" if meta else ""}\n'
-            )
+def next_request_id() -> str:
+    """A request id unique across workers and restarts, made by counting: a
+    per-process prefix (the start time and pid) and the request's number."""
+    return _ID_PREFIX + str(next(_ID_NUMBERS))
+
+
+_ID_PREFIX = f"{time.time_ns() // 1_000_000:x}{os.getpid():x}-"
+_ID_NUMBERS = itertools.count(1)
+
+
+def _reset_request_ids() -> None:
+    """A forked worker counts under a prefix of its own."""
+    global _ID_PREFIX
+    _ID_PREFIX = f"{time.time_ns() // 1_000_000:x}{os.getpid():x}-"
+
+
+os.register_at_fork(after_in_child=_reset_request_ids)
 
 
 def redacted(query: str) -> str:

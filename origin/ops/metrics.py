@@ -1,8 +1,11 @@
-"""Prometheus metrics, with the prometheus-client library.
+"""Prometheus metrics: the per-request families as plain counts collected at
+scrape time (``origin.ops.request_counts``), and the rarer events (uploads,
+storage operations) with prometheus-client's own counters and histograms.
 
 With several worker processes the CLI points PROMETHEUS_MULTIPROC_DIR at a
 fresh folder before the workers start, and /metrics aggregates what every
-worker wrote there (prometheus-client's multi-process mode).
+worker wrote there: prometheus-client's multi-process mode for its own metrics,
+the request counts' files for theirs.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import time
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
@@ -19,30 +23,10 @@ from prometheus_client import (
     multiprocess,
 )
 
+from origin.ops.request_counts import RequestCollector
+
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-REQUESTS = Counter(
-    "media_origin_requests_total",
-    "HTTP requests answered, by method, status class and policy folder.",
-    ("method", "status_class", "folder"),
-)
-NOT_MODIFIED = Counter(
-    "media_origin_not_modified_total",
-    "304 answers, by policy folder (their share of requests is the revalidation hit ratio).",
-    ("folder",),
-)
-BYTES_SENT = Counter(
-    "media_origin_response_bytes_total", "Body bytes sent, by policy folder.", ("folder",)
-)
-DURATION = Histogram(
-    "media_origin_request_duration_seconds",
-    "Time from request to the last byte handed to the server.",
-    ("method",),
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
-META_FETCHES = Counter(
-    "media_origin_meta_fetches_total", "Requests that look like Meta's media fetcher."
-)
 UPLOADS = Counter(
     "media_origin_uploads_total", "Uploaded files, by result (stored or refused).", ("result",)
 )
@@ -60,11 +44,15 @@ STORAGE_ERRORS = Counter(
 )
 
 
+REGISTRY.register(RequestCollector())
+
+
 def exposition() -> tuple[bytes, str]:
     """The text format, aggregated over worker processes when there are several."""
     if os.environ.get(MULTIPROCESS_ENV):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+        registry.register(RequestCollector())
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
 
