@@ -29,11 +29,17 @@ TABLE_LIMIT = 10_000  # distinct paths, addresses, label sets remembered
 # MEMOISED_PATH_CHARS (the paths' memo bound) are a few MB; unbounded, 10,000 paths
 # of 60 KB would be 600 MB.
 REMEMBERED_PATH_CHARS = MEMOISED_PATH_CHARS
+# A line's pieces are remembered for at most ENTRY_LIMIT kinds of request, each
+# only when every request-controlled part of it (path, query, client, user agent,
+# range) adds up to ENTRY_CHARS or less: a real browser's user agent fits, and the
+# table stays under a few MB however the parts are chosen.
+ENTRY_LIMIT = 2048
+ENTRY_CHARS = 1024
 # The methods counted under their own name; any other is counted as "other", so a
 # client inventing methods cannot add series to the metrics without end (every
 # label set counted is kept for the life of the process).
 COUNTED_METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"})
-_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 SECRET_NAMES = frozenset({"sig", "token"})  # query parameters never written to the log
 
 
@@ -50,15 +56,20 @@ class AccessLog:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if self.app.config is not self.config:
-                self.reloaded()
-            if self.observer.active and scope["path"] not in RESERVED_PATHS:
-                await self.observer.observe(self.app, scope, receive, send)
+            observer = self.current()
+            if observer.active and scope["path"] not in RESERVED_PATHS:
+                await observer.observe(self.app, scope, receive, send)
                 return
         elif scope["type"] == "lifespan":
             await self.app(scope, self.flushing_at_shutdown(receive), send)
             return
         await self.app(scope, receive, send)
+
+    def current(self) -> Observer:
+        """The observer for the app's config of the moment (a reload replaces it)."""
+        if self.app.config is not self.config:
+            self.reloaded()
+        return self.observer
 
     def reloaded(self) -> None:
         self.observer.out.flush()
@@ -139,10 +150,7 @@ class Observer:
         started = time.perf_counter_ns()
         headers = dict(scope["headers"])  # one pass in C; a repeated header: its last value
         request_id = headers.get(b"x-request-id")
-        if request_id is None or not _REQUEST_ID.fullmatch(request_id):
-            request_id = next_request_id()
-        else:
-            request_id = request_id.decode()
+        request_id = request_id_for(None if request_id is None else request_id.decode("latin-1"))
         echo = (b"x-request-id", request_id.encode())
         status = sent = 0
 
@@ -221,8 +229,9 @@ class Observer:
             self.json, method, path, query, status, client, user_agent, byte_range, folder, meta
         )
         entry = Entry(*pieces, tally, meta)
-        if len(path) + len(raw_query) + len(user_agent) <= REMEMBERED_PATH_CHARS:
-            remember(self._entries, request, entry, TABLE_LIMIT)
+        size = len(path) + len(raw_query) + len(user_agent) + len(client or "")
+        if size + len(byte_range or "") <= ENTRY_CHARS:
+            remember(self._entries, request, entry, ENTRY_LIMIT)
         return entry
 
     def _folder(self, path: str) -> str:
@@ -238,6 +247,13 @@ class Observer:
             if len(path) <= REMEMBERED_PATH_CHARS:
                 remember(self._folders, path, folder, TABLE_LIMIT)
         return folder
+
+
+def request_id_for(given: str | None) -> str:
+    """The client's X-Request-ID when it is a sane one, else one of our own."""
+    if given is None or not _REQUEST_ID.fullmatch(given):
+        return next_request_id()
+    return given
 
 
 def next_request_id() -> str:
