@@ -22,8 +22,7 @@ from origin.config import Config, reloaded, resolve_config
 from origin.ops.access_log import AccessLog
 from origin.ops.health import Health
 from origin.ops.metrics import InstrumentedStorage, count_uploads
-from origin.serve.decision import interesting_headers
-from origin.serve.files import Files, ReadRequest
+from origin.serve.files import Files
 from origin.serve.paths import RESERVED_PATHS, storage_path
 from origin.serve.representations import Representations
 from origin.serve.responses import (
@@ -34,7 +33,7 @@ from origin.serve.responses import (
     plain,
     storage_failed,
 )
-from origin.serve.sender import responder, send_response
+from origin.serve.sender import send_response
 from origin.upload.api import Api
 from storage.base import Storage, StorageUnavailable
 from storage.filesystem import FilesystemStorage
@@ -84,22 +83,14 @@ class MediaOrigin:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.started(asyncio.get_running_loop())
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    # SIGHUP reloads the policies (a worker of a single-process server)
+                    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self.stopped()
+                self.storage.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-    def started(self, loop: asyncio.AbstractEventLoop) -> None:
-        """The worker's loop is up (ASGI's lifespan startup, RSGI's init)."""
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            # SIGHUP reloads the policies (a worker of a single-process server)
-            loop.add_signal_handler(signal.SIGHUP, self.reload)
-
-    def stopped(self) -> None:
-        """The worker is stopping (ASGI's lifespan shutdown, RSGI's del)."""
-        self.storage.close()
 
     def reload(self) -> bool:
         """Read config.toml again and apply its policies and log settings; a config
@@ -116,15 +107,8 @@ class MediaOrigin:
         """GET and HEAD: a stored file, or a token holder's folder listing."""
         url_path = scope["path"]
         path = storage_path(url_path)
-        if path is not None:
-            request = ReadRequest(
-                scope["method"],
-                url_path,
-                scope["query_string"],
-                interesting_headers(scope["headers"]),
-            )
-            if await self.files.serve(request, responder(send, scope["method"], receive), path):
-                return
+        if path is not None and await self.files.serve(scope, receive, send, path):
+            return
         asked_to_list = b"list" in scope["query_string"]
         if path is None and url_path.endswith("/") and asked_to_list:
             await self.list(scope, receive, send)

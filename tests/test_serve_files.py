@@ -14,12 +14,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 
 from origin.config import config_from_document
-from origin.serve.decision import interesting_headers
-from origin.serve.files import Files, ReadRequest
+from origin.serve.files import Files
 from origin.serve.links import signed_query
 from origin.serve.representations import Representations
 from origin.serve.responses import BUSY
-from origin.serve.sender import responder
 from storage.filesystem import FilesystemStorage
 from tests.helpers.asgi import http_scope
 
@@ -71,11 +69,7 @@ def get(files, url_path, query=b"", executor=None):
     async def run():
         if executor is not None:
             asyncio.get_running_loop().set_default_executor(executor)
-        request = ReadRequest(
-            "GET", url_path, scope["query_string"], interesting_headers(scope["headers"])
-        )
-        respond = responder(send, "GET", receive)
-        return await files.serve(request, respond, url_path.lstrip("/"))
+        return await files.serve(scope, receive, send, url_path.lstrip("/"))
 
     answered = asyncio.run(run())
     return answered, messages

@@ -1,11 +1,9 @@
 """Running the app under an HTTP server: granian (the default, chosen by
 measurement: see README "Performance") or uvicorn.
 
-uvicorn gets the ASGI app; granian gets the same app through its own interface,
-RSGI (``origin.rsgi``: the stored files answered natively, the rest bridged to
-the ASGI app), which measured faster. Both get the same checked config; the CLI
-has already loaded it, so a config error never reaches a server. The whole test
-suite runs under both.
+Both get the same ASGI app and the same checked config; the CLI has already
+loaded it, so a config error never reaches a server. The whole test suite runs
+under both.
 
 SIGHUP reloads, and never stops the server, whoever sends it and however often.
 A terminal, ``kill -HUP -PGID`` or a process manager signals the whole process
@@ -136,20 +134,15 @@ class UvicornSupervisor(uvicorn_multiprocess.Multiprocess):
 
 class CheckedApp:
     """What a worker process calls for the app: the app over the config the
-    supervisor checked last, never the file read again; the ASGI app, or with
-    ``rsgi`` granian's RSGI app. Picklable (a Config is): it travels to uvicorn's
-    spawned workers, and to granian's when they are spawned rather than forked."""
+    supervisor checked last, never the file read again. Picklable (a Config is): it
+    travels to uvicorn's spawned workers, and to granian's when they are spawned
+    rather than forked."""
 
-    def __init__(self, config: Config, rsgi: bool = False) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
-        self.rsgi = rsgi
 
     def __call__(self, target: str | None = None) -> ASGIApp:
         ignore_sighup_until_the_app_handles_it()
-        if self.rsgi:
-            from origin.rsgi import RsgiApp
-
-            return RsgiApp(self.config)
         return build_app(self.config)
 
 
@@ -201,9 +194,9 @@ def run_granian(config: Config, host: str, port: int, workers: int = 1) -> None:
             self._sso = sock
 
     server = Supervisor(
-        "origin.rsgi:create_app",  # its name only (process titles): CheckedApp loads it
+        "origin.app:create_app",  # its name only (process titles): CheckedApp loads it
         factory=True,
-        interface="rsgi",
+        interface="asgi",
         address=host,
         port=port,
         workers=workers,
@@ -212,7 +205,7 @@ def run_granian(config: Config, host: str, port: int, workers: int = 1) -> None:
         log_level="info",
         workers_kill_timeout=max(1, math.ceil(config.server.shutdown_grace)),
     )
-    app = CheckedApp(config, rsgi=True)
+    app = CheckedApp(config)
     respawn = server.signal_handler_reload
 
     def reload_if_valid(*args, **kwargs) -> None:
