@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import time
+from bisect import bisect_left
 from typing import NamedTuple, TextIO
 from urllib.parse import unquote_plus
 
@@ -16,8 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from origin.config import Config, LogConfig
 from origin.ops.clients import Clients
-from origin.ops.log_lines import Clock, LineBatcher, line_pieces, milliseconds
-from origin.ops.request_counts import COUNTS, Tally
+from origin.ops.log_lines import MILLISECONDS, Clock, LineBatcher, line_pieces, milliseconds
+from origin.ops.request_counts import COUNTS, DURATION_BOUNDS_NS, Tally
 from origin.policy import PolicyTable
 from origin.serve.paths import MAX_PATH_BYTES, MEMOISED_PATH_CHARS, RESERVED_PATHS
 from origin.whatsapp.fetcher import META_NETWORKS
@@ -91,15 +92,16 @@ class AccessLog:
 
 class Request(NamedTuple):
     """What one request's line and counts are made from, apart from what changes
-    every time (bytes sent, duration, time, request id): the key of its ``Entry``."""
+    every time (bytes sent, duration, time, request id). As a plain tuple it is
+    the key of the request's ``Entry``."""
 
     method: str
     path: str
     query_string: bytes
     status: int
     client: str | None
-    user_agent: str
-    byte_range: str | None
+    user_agent: bytes  # as the client sent it
+    byte_range: bytes | None
 
 
 class Entry(NamedTuple):
@@ -139,7 +141,7 @@ class Observer:
         self.clients = Clients(log.trusted_proxies, networks)
         self.behind_proxies = bool(log.trusted_proxies)
         self._folders: dict[str, str] = {}
-        self._entries: dict[Request, Entry] = {}
+        self._entries: dict[tuple, Entry] = {}
         self.counts = COUNTS
 
     @classmethod
@@ -176,30 +178,32 @@ class Observer:
                     forwarded_for and forwarded_for.decode("latin-1"),
                     forwarded and forwarded.decode("latin-1"),
                 )
-            user_agent = headers.get(b"user-agent")
-            byte_range = headers.get(b"range")
-            # Positional: a NamedTuple made with keywords costs three times as much.
-            request = Request(
+            # The key of the request's Entry: a plain tuple (made in C; a NamedTuple's
+            # __new__ is a Python call), the header values still bytes (decoded only
+            # for a new Entry).
+            key = (
                 scope["method"],
                 scope["path"],
                 scope.get("query_string", b""),
                 status,
                 client,
-                user_agent.decode("latin-1") if user_agent else "",
-                byte_range and byte_range.decode("latin-1"),
+                headers.get(b"user-agent", b""),
+                headers.get(b"range"),
             )
-            self.record(request, sent, time.perf_counter_ns() - started, request_id)
+            self.record(key, sent, time.perf_counter_ns() - started, request_id)
 
-    def record(self, request: Request, sent: int, nanoseconds: int, request_id: str) -> None:
-        """Count the request and write its line."""
-        entry = self._entries.get(request)
+    def record(self, key: tuple, sent: int, nanoseconds: int, request_id: str) -> None:
+        """Count the request and write its line; ``key`` is a ``Request`` as a tuple."""
+        entry = self._entries.get(key)
         if entry is None:
-            entry = self.entry(request)
+            entry = self.entry(Request(*key))
         tally = entry.tally
         if tally is not None:
             tally.requests += 1
             tally.sent += sent
-            tally.durations.observe(nanoseconds)
+            durations = tally.durations
+            durations.counts[bisect_left(DURATION_BOUNDS_NS, nanoseconds)] += 1
+            durations.total += nanoseconds
             if entry.meta:
                 self.counts.meta_fetches += 1
             if self.counts.unpublished:
@@ -209,15 +213,18 @@ class Observer:
             if self.json:
                 now = time.time_ns() // 1_000_000
                 opening = Clock.opening if now == Clock.millisecond else Clock.refresh(now)
+            duration = MILLISECONDS.get(nanoseconds // 1000) or milliseconds(nanoseconds)
             self.out.write(
-                f"{opening}{entry.head}{sent}{entry.between}{milliseconds(nanoseconds)}"
+                f"{opening}{entry.head}{sent}{entry.between}{duration}"
                 f"{entry.tail}{request_id}{entry.close}"
             )
 
     def entry(self, request: Request) -> Entry:
         """The pieces of this kind of request's line, its folder and its tally;
         remembered unless a part of it is too long to be worth keeping."""
-        method, path, raw_query, status, client, user_agent, byte_range = request
+        method, path, raw_query, status, client, raw_agent, raw_range = request
+        user_agent = raw_agent.decode("latin-1")
+        byte_range = None if raw_range is None else raw_range.decode("latin-1")
         folder = self._folder(path)
         meta = self.clients.looks_like_meta(user_agent, client)
         tally = None
@@ -231,7 +238,7 @@ class Observer:
         entry = Entry(*pieces, tally, meta)
         size = len(path) + len(raw_query) + len(user_agent) + len(client or "")
         if size + len(byte_range or "") <= ENTRY_CHARS:
-            remember(self._entries, request, entry, ENTRY_LIMIT)
+            remember(self._entries, tuple(request), entry, ENTRY_LIMIT)
         return entry
 
     def _folder(self, path: str) -> str:

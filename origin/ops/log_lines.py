@@ -38,17 +38,17 @@ class Clock:
 # Durations are written as milliseconds with three decimals ("0.123"): the text
 # of each whole number of microseconds up to this is made once and remembered.
 REMEMBERED_MICROSECONDS = 100_000
-_MILLISECONDS: dict[int, str] = {}
+MILLISECONDS: dict[int, str] = {}
 
 
 def milliseconds(nanoseconds: int) -> str:
     """``nanoseconds`` as milliseconds with three decimals, from a table when it can."""
     microseconds = nanoseconds // 1000
-    text = _MILLISECONDS.get(microseconds)
+    text = MILLISECONDS.get(microseconds)
     if text is None:
         text = f"{microseconds / 1000:.3f}"
         if microseconds < REMEMBERED_MICROSECONDS:
-            _MILLISECONDS[microseconds] = text
+            MILLISECONDS[microseconds] = text
     return text
 
 

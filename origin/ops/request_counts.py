@@ -27,7 +27,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricF
 DURATION_BOUNDS = (
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 )  # fmt: skip
-_BOUNDS_NS = tuple(round(bound * 1e9) for bound in DURATION_BOUNDS)
+DURATION_BOUNDS_NS = tuple(round(bound * 1e9) for bound in DURATION_BOUNDS)
 PUBLISH_DELAY = 1.0  # seconds: how stale another worker's counts may be at a scrape
 FILE_PREFIX = "requests-"
 
@@ -42,7 +42,7 @@ class Durations:
         self.total = 0  # nanoseconds
 
     def observe(self, nanoseconds: int) -> None:
-        self.counts[bisect_left(_BOUNDS_NS, nanoseconds)] += 1
+        self.counts[bisect_left(DURATION_BOUNDS_NS, nanoseconds)] += 1
         self.total += nanoseconds
 
 
