@@ -163,6 +163,41 @@ def test_the_lifespan_shutdown_flushes_the_lines_still_waiting(config, capsys):
     assert [line["path"] for line in lines(capsys)] == ["/a.jpg"]
 
 
+def test_the_lifespan_shutdown_publishes_the_counts_of_a_worker_among_several(
+    config, tmp_path, monkeypatch, capsys
+):
+    """With several workers a worker's counts reach the others through its file; at
+    shutdown they are written at once, not left to a timer the stopped loop never runs."""
+    import os
+
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    app = build_app(
+        dataclasses.replace(config, metrics=dataclasses.replace(config.metrics, enabled=True))
+    )
+
+    async def scenario():
+        messages = asyncio.Queue()
+        sent = []
+
+        async def send(message):
+            sent.append(message["type"])
+
+        messages.put_nowait({"type": "lifespan.startup"})
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
+        lifespan = asyncio.create_task(app(scope, messages.get, send))
+        while not sent:
+            await asyncio.sleep(0)
+        assert (await arequest(app, "/campaigns/b.jpg"))[0] == 200
+        messages.put_nowait({"type": "lifespan.shutdown"})
+        await lifespan
+
+    asyncio.run(scenario())
+    published = json.loads((folder / f"requests-{os.getpid()}.json").read_text())
+    assert ["GET", 200, "/campaigns"] in [row[:3] for row in published["tallies"]]
+
+
 @pytest.mark.parametrize(
     ("query", "logged"),
     [

@@ -1,6 +1,7 @@
 """``origin.ops.request_counts``: plain counts per worker, Prometheus families
 only at scrape time, and several workers' counts added up through their files."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, generate_latest
@@ -97,6 +98,17 @@ def test_each_bucket_holds_the_durations_at_or_under_its_bound(durations):
         assert values.get(key, 0) == expected
 
 
+def test_a_duration_on_a_bound_is_in_that_bucket_and_one_past_it_is_not():
+    counts = RequestCounts()
+    counts.unpublished = False
+    count(counts, "GET", 200, "/", 0, 500_000)  # exactly 0.0005 s: le="0.0005"
+    count(counts, "GET", 200, "/", 0, 500_001)  # just past it: le="0.001"
+    bucket = "media_origin_request_duration_seconds_bucket"
+    values = scrape(counts)
+    assert values[(bucket, (("le", "0.0005"), ("method", "GET")))] == 1
+    assert values[(bucket, (("le", "0.001"), ("method", "GET")))] == 2
+
+
 def test_several_workers_are_added_up_through_their_files(tmp_path, monkeypatch):
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     other, own = RequestCounts(), RequestCounts()
@@ -118,9 +130,20 @@ def test_several_workers_are_added_up_through_their_files(tmp_path, monkeypatch)
     assert values[("media_origin_response_bytes_total", (("folder", "/a"),))] == 12
 
 
-def test_a_torn_or_foreign_file_is_skipped_not_fatal(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"tallies": [',  # torn
+        "{}",
+        "[]",
+        "null",
+        '{"tallies": [], "durations": {"GET": [[1, 2], 0.1]}, "meta_fetches": 0}',  # buckets
+        '{"tallies": [["GET", "x", "/", 1, 1]], "durations": {}, "meta_fetches": 0}',
+    ],
+)
+def test_a_torn_or_foreign_file_is_skipped_not_fatal(tmp_path, monkeypatch, text):
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    (tmp_path / "requests-1.json").write_text('{"tallies": [')
+    (tmp_path / "requests-1.json").write_text(text)
     counts = RequestCounts()
     count(counts, "GET", 200, "/", 1, 1)
     assert (

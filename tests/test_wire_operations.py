@@ -3,6 +3,7 @@
 import os
 import signal
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -234,7 +235,6 @@ def test_sighup_reloads_a_valid_config_and_refuses_an_invalid_one(tmp_path, serv
 def test_check_reports_a_stored_file_on_a_service_path(tmp_path):
     import subprocess
     import sys
-    from pathlib import Path
 
     (tmp_path / "media").mkdir()
     (tmp_path / "media" / "metrics").write_text("a stored file named like the service path")
@@ -257,7 +257,6 @@ def test_check_reports_a_stored_file_on_a_service_path(tmp_path):
 @pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
 def test_metrics_add_up_across_workers(tmp_path, server_name):
     import sys
-    from pathlib import Path
 
     root = tmp_path / "media"
     root.mkdir()
@@ -273,6 +272,7 @@ def test_metrics_add_up_across_workers(tmp_path, server_name):
         "--server",
         server_name,
     ]
+    folders_before = metrics_folders()
     with start_server(config, root, command=command) as server:
         for _ in range(20):  # new connections: both workers take some
             assert httpx.get(server.url + "/a.pdf").status_code == 200
@@ -287,6 +287,18 @@ def test_metrics_add_up_across_workers(tmp_path, server_name):
         assert served == 20
         time.sleep(PUBLISH_DELAY + 0.5)  # and nothing is counted twice
         assert metric_values(server)[key] == 20
+        [folder] = metrics_folders() - folders_before
+        assert list(folder.glob("requests-*.json"))  # the workers' published counts
+        # A reload replaces the workers at once: what they counted in their last
+        # second is published as they stop, not lost with their timers.
+        for _ in range(10):
+            assert httpx.get(server.url + "/a.pdf").status_code == 200
+        server.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while (served := metric_values(server).get(key)) != 30 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert served == 30
+    assert not folder.exists()  # removed when the server exited
 
 
 @pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
@@ -308,10 +320,10 @@ def test_every_request_is_one_line_across_a_sighup_and_a_sigterm(tmp_path, serve
                 return [http.get(f"/a.pdf?n={number}-{i}").status_code for i in range(25)]
 
         with ThreadPoolExecutor(4) as pool:
-            first = list(pool.map(burst, range(8)))
+            bursts = [pool.submit(burst, number) for number in range(16)]
+            bursts[3].result()  # a quarter done, the rest in flight or waiting
             server.process.send_signal(signal.SIGHUP)
-            second = list(pool.map(burst, range(8, 16)))
-        statuses = [status for batch in first + second for status in batch]
+            statuses = [status for done in bursts for status in done.result()]
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=30) == 0
         assert statuses == [200] * 400
@@ -319,3 +331,10 @@ def test_every_request_is_one_line_across_a_sighup_and_a_sigterm(tmp_path, serve
         assert sorted(logged) == sorted(f"n={n}-{i}" for n in range(16) for i in range(25))
     finally:
         server.stop()
+
+
+def metrics_folders() -> set[Path]:
+    """The multi-process metrics folders ``serve --workers N`` has made in the temp dir."""
+    import tempfile
+
+    return set(Path(tempfile.gettempdir()).glob("media-origin-metrics-*"))

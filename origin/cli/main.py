@@ -89,10 +89,22 @@ class QuietPipe:
 
 
 def _multiprocess_metrics() -> None:
-    """Workers write their metrics to files in a fresh folder; /metrics adds them up."""
+    """Workers write their metrics to files in a fresh folder; /metrics adds them up.
+    The folder is removed when the server exits (by the process that made it: a
+    forked worker inherits the exit handler too)."""
+    import atexit
+    import shutil
     import tempfile
 
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="media-origin-metrics-")
+    folder = tempfile.mkdtemp(prefix="media-origin-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
 
 
 def needs_storage(args: argparse.Namespace) -> bool:

@@ -102,6 +102,13 @@ class RequestCounts:
             "meta_fetches": self.meta_fetches,
         }
 
+    def stopping(self) -> None:
+        """The worker stops: its counts are published now, not by a timer that the
+        stopped loop would never run."""
+        if self._publishing is not None:
+            self._publishing.cancel()
+        self.publish()
+
     def publish(self) -> None:
         """This worker's counts, written whole to its own file (replaced atomically,
         so a scrape never reads half of one)."""
@@ -126,7 +133,31 @@ class RequestCounts:
         for path in folder.glob(f"{FILE_PREFIX}*.json"):
             if path.name != own:
                 with contextlib.suppress(OSError, ValueError):
-                    yield json.loads(path.read_text())
+                    snapshot = _checked(json.loads(path.read_text()))
+                    if snapshot is not None:
+                        yield snapshot
+
+
+def _checked(snapshot: object) -> dict | None:
+    """A published snapshot, or None when it is not one this version wrote (another
+    version's buckets, a hand-made file): skipped, never a failed scrape."""
+    try:
+        tallies = [
+            (str(method), int(status), str(folder), int(count), int(sent))
+            for method, status, folder, count, sent in snapshot["tallies"]
+        ]
+        durations = {}
+        for method, (counts, total) in snapshot["durations"].items():
+            if len(counts) != len(DURATION_BOUNDS) + 1:
+                return None
+            durations[str(method)] = [[int(n) for n in counts], float(total)]
+        return {
+            "tallies": tallies,
+            "durations": durations,
+            "meta_fetches": int(snapshot["meta_fetches"]),
+        }
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
 
 
 def _folder() -> Path | None:
