@@ -390,6 +390,13 @@ def check_targets(medians: dict[str, dict[str, float]]) -> list[str]:
     best_304, best_name = max(python_304, default=(None, ""))
     ratios = [
         (GET_SMALL, NGINX_LOGGING, nginx.get(GET_SMALL), ">=", 0.4),
+        (
+            GET_SMALL,
+            "starlette+uvicorn",
+            medians.get("starlette+uvicorn", {}).get(GET_SMALL),
+            ">=",
+            10,
+        ),
         (CPU_GET, NGINX_LOGGING, nginx.get(CPU_GET), "<=", 4),
         (NOT_MODIFIED, NGINX_LOGGING, nginx.get(NOT_MODIFIED), ">=", 0.35),
         (NOT_MODIFIED, f"best Python peer ({best_name})", best_304, ">=", 1.3),

@@ -4,6 +4,7 @@ import asyncio
 import os
 import signal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -50,7 +51,23 @@ def test_the_clock_opening_changes_with_the_millisecond():
     assert Clock.refresh(1_700_000_001_000) == '{"time": "2023-11-14T22:13:21.000+00:00", '
 
 
+@pytest.mark.parametrize(
+    ("nanoseconds", "text"),
+    [
+        (0, "0.000"),
+        (999, "0.000"),  # under a microsecond
+        (1_000, "0.001"),
+        (123_456, "0.123"),
+        (9_999_999, "9.999"),  # the table's last entry
+        (10_000_000, "10.000"),  # past the table: formatted, not remembered
+        (61_234_567_890, "61234.567"),
+    ],
+)
+def test_milliseconds_have_three_decimals_from_the_table_or_past_it(nanoseconds, text):
+    assert milliseconds(nanoseconds) == text
+    assert milliseconds(nanoseconds) == text  # the second time, from the table where it is
+
+
 @given(st.integers(min_value=0, max_value=10**12))
-def test_milliseconds_are_the_microseconds_with_three_decimals(nanoseconds):
-    assert milliseconds(nanoseconds) == f"{nanoseconds // 1000 / 1000:.3f}"
-    assert milliseconds(nanoseconds) == milliseconds(nanoseconds)  # from the table too
+def test_milliseconds_parse_back_to_the_whole_microseconds(nanoseconds):
+    assert round(float(milliseconds(nanoseconds)) * 1000) == nanoseconds // 1000

@@ -9,7 +9,6 @@ import os
 import re
 import sys
 import time
-from bisect import bisect_left
 from typing import NamedTuple, TextIO
 from urllib.parse import unquote_plus
 
@@ -18,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from origin.config import Config, LogConfig
 from origin.ops.clients import Clients
 from origin.ops.log_lines import MILLISECONDS, Clock, LineBatcher, line_pieces, milliseconds
-from origin.ops.request_counts import COUNTS, DURATION_BOUNDS_NS, Tally
+from origin.ops.request_counts import COUNTS, Tally
 from origin.policy import PolicyTable
 from origin.serve.paths import MAX_PATH_BYTES, MEMOISED_PATH_CHARS, RESERVED_PATHS
 from origin.whatsapp.fetcher import META_NETWORKS
@@ -36,6 +35,7 @@ REMEMBERED_PATH_CHARS = MEMOISED_PATH_CHARS
 # table stays under a few MB however the parts are chosen.
 ENTRY_LIMIT = 2048
 ENTRY_CHARS = 1024
+PIECES_CHARS = 200  # the field names and punctuation around them
 # The methods counted under their own name; any other is counted as "other", so a
 # client inventing methods cannot add series to the metrics without end (every
 # label set counted is kept for the life of the process).
@@ -85,6 +85,7 @@ class AccessLog:
             message = await receive()
             if message["type"] == "lifespan.shutdown":
                 self.observer.out.flush()
+                self.observer.counts.stopping()
             return message
 
         return receive_and_flush
@@ -201,9 +202,7 @@ class Observer:
         if tally is not None:
             tally.requests += 1
             tally.sent += sent
-            durations = tally.durations
-            durations.counts[bisect_left(DURATION_BOUNDS_NS, nanoseconds)] += 1
-            durations.total += nanoseconds
+            tally.durations.observe(nanoseconds)
             if entry.meta:
                 self.counts.meta_fetches += 1
             if self.counts.unpublished:
@@ -236,8 +235,8 @@ class Observer:
             self.json, method, path, query, status, client, user_agent, byte_range, folder, meta
         )
         entry = Entry(*pieces, tally, meta)
-        size = len(path) + len(raw_query) + len(user_agent) + len(client or "")
-        if size + len(byte_range or "") <= ENTRY_CHARS:
+        # Measured on the pieces, as escaped: a control character is six in JSON.
+        if sum(map(len, pieces)) <= ENTRY_CHARS + PIECES_CHARS:
             remember(self._entries, tuple(request), entry, ENTRY_LIMIT)
         return entry
 
