@@ -9,9 +9,9 @@ round (the order reverses every other round) and the table shows medians.
 media-origin runs as a user runs it: ``media-origin serve``, with the shipped
 config.toml ("as shipped": access log and metrics on, the log written to a file)
 and with both off; nginx with and without its access log (buffer=64k, as it is
-run in production). Every load is bounded in time and every process is stopped on exit. Prints a
-table with ratios and the issue's targets, and writes bench/results.png and
-bench/results.md.
+run in production). Every load is bounded in time and every process is stopped
+on exit. Prints a table with ratios and the targets, and writes
+bench/results.png and bench/results.md.
 """
 
 from __future__ import annotations
@@ -196,13 +196,15 @@ def prepare_content() -> None:
 
 def write_nginx_config(port: int, root: Path, access_log: bool) -> None:
     text = (BENCH / "nginx.conf").read_text()
-    log = f"access_log {WORK}/nginx-access.log json buffer=64k flush=1s;" if access_log else ""
-    (WORK / "nginx-access.log").unlink(missing_ok=True)
+    log = "access_log off;"
+    if access_log:
+        log = f"access_log {WORK}/nginx-access.log json buffer=64k flush=1s;"
+        (WORK / "nginx-access.log").unlink(missing_ok=True)
     for key, value in (
         ("{ROOT}", str(root)),
         ("{PORT}", str(port)),
         ("{WORK}", str(WORK)),
-        ("{ACCESS_LOG}", log or "access_log off;"),
+        ("{ACCESS_LOG}", log),
     ):
         text = text.replace(key, value)
     (WORK / "nginx-tmp").mkdir(parents=True, exist_ok=True)

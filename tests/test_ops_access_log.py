@@ -140,26 +140,13 @@ def test_a_reload_that_turns_the_log_on_starts_the_lines(config, capsys):
 
 def test_the_lifespan_shutdown_flushes_the_lines_still_waiting(config, capsys):
     app = build_app(config)
-    lifespan_sent = []
 
-    async def scenario():
-        messages = asyncio.Queue()
-
-        async def send(message):
-            lifespan_sent.append(message["type"])
-
-        messages.put_nowait({"type": "lifespan.startup"})
-        scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
-        lifespan = asyncio.create_task(app(scope, messages.get, send))
-        while not lifespan_sent:
-            await asyncio.sleep(0)
+    async def during():
         assert (await arequest(app, "/a.jpg"))[0] == 200
         assert capsys.readouterr().out == ""  # the line waits for its batch
-        messages.put_nowait({"type": "lifespan.shutdown"})
-        await lifespan
 
-    asyncio.run(scenario())
-    assert lifespan_sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    sent = asyncio.run(asgi.alifespan(app, during))
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert [line["path"] for line in lines(capsys)] == ["/a.jpg"]
 
 
@@ -177,23 +164,10 @@ def test_the_lifespan_shutdown_publishes_the_counts_of_a_worker_among_several(
         dataclasses.replace(config, metrics=dataclasses.replace(config.metrics, enabled=True))
     )
 
-    async def scenario():
-        messages = asyncio.Queue()
-        sent = []
-
-        async def send(message):
-            sent.append(message["type"])
-
-        messages.put_nowait({"type": "lifespan.startup"})
-        scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
-        lifespan = asyncio.create_task(app(scope, messages.get, send))
-        while not sent:
-            await asyncio.sleep(0)
+    async def during():
         assert (await arequest(app, "/campaigns/b.jpg"))[0] == 200
-        messages.put_nowait({"type": "lifespan.shutdown"})
-        await lifespan
 
-    asyncio.run(scenario())
+    asyncio.run(asgi.alifespan(app, during))
     published = json.loads((folder / f"requests-{os.getpid()}.json").read_text())
     assert ["GET", 200, "/campaigns"] in [row[:3] for row in published["tallies"]]
 

@@ -281,23 +281,19 @@ def test_metrics_add_up_across_workers(tmp_path, server_name):
             (("folder", "/"), ("method", "GET"), ("status_class", "2xx")),
         )
         # Another worker's counts reach a scrape within PUBLISH_DELAY (one second).
-        deadline = time.monotonic() + PUBLISH_DELAY + 2
-        while (served := metric_values(server).get(key)) != 20 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert served == 20
+        assert wait_for_metric(server, key, 20, PUBLISH_DELAY + 2) == 20
         time.sleep(PUBLISH_DELAY + 0.5)  # and nothing is counted twice
         assert metric_values(server)[key] == 20
         [folder] = metrics_folders() - folders_before
         assert list(folder.glob("requests-*.json"))  # the workers' published counts
-        # A reload replaces the workers at once: what they counted in their last
-        # second is published as they stop, not lost with their timers.
+        # A reload replaces the workers: what the old ones counted stays counted.
+        # (That a stopping worker publishes at once, not by its timer, is
+        # test_the_lifespan_shutdown_publishes_the_counts_of_a_worker_among_several:
+        # here the old workers drain for longer than the timer takes.)
         for _ in range(10):
             assert httpx.get(server.url + "/a.pdf").status_code == 200
         server.process.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 30
-        while (served := metric_values(server).get(key)) != 30 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert served == 30
+        assert wait_for_metric(server, key, 30, 30) == 30
     assert not folder.exists()  # removed when the server exited
 
 
@@ -331,6 +327,14 @@ def test_every_request_is_one_line_across_a_sighup_and_a_sigterm(tmp_path, serve
         assert sorted(logged) == sorted(f"n={n}-{i}" for n in range(16) for i in range(25))
     finally:
         server.stop()
+
+
+def wait_for_metric(server, key: tuple, expected: float, timeout: float) -> float | None:
+    """The sample's value once it is ``expected``, or the last value seen at ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while (value := metric_values(server).get(key)) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return value
 
 
 def metrics_folders() -> set[Path]:

@@ -16,19 +16,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from origin.config import Config, LogConfig
 from origin.ops.clients import Clients
-from origin.ops.log_lines import MILLISECONDS, Clock, LineBatcher, line_pieces, milliseconds
+from origin.ops.log_lines import Clock, LineBatcher, line_pieces, milliseconds
 from origin.ops.request_counts import COUNTS, Tally
 from origin.policy import PolicyTable
-from origin.serve.paths import MAX_PATH_BYTES, MEMOISED_PATH_CHARS, RESERVED_PATHS
+from origin.serve.paths import RESERVED_PATHS
 from origin.whatsapp.fetcher import META_NETWORKS
 from storage.bounded import remember
 
-TABLE_LIMIT = 10_000  # distinct paths, addresses, label sets remembered
-# The tables are bounded in count, and their keys in length too: a key longer than
-# these is looked up afresh each time, never remembered. 10,000 paths of at most
-# MEMOISED_PATH_CHARS (the paths' memo bound) are a few MB; unbounded, 10,000 paths
-# of 60 KB would be 600 MB.
-REMEMBERED_PATH_CHARS = MEMOISED_PATH_CHARS
 # A line's pieces are remembered for at most ENTRY_LIMIT kinds of request, each
 # only when every request-controlled part of it (path, query, client, user agent,
 # range) adds up to ENTRY_CHARS or less: a real browser's user agent fits, and the
@@ -131,7 +125,6 @@ class Observer:
         measure: bool,
         out: TextIO | None = None,
     ) -> None:
-        self.log = log
         self.policies = policies
         self.measure = measure
         self.writing = log.access != "off"
@@ -141,7 +134,6 @@ class Observer:
         networks = log.meta_networks if log.meta_networks is not None else META_NETWORKS
         self.clients = Clients(log.trusted_proxies, networks)
         self.behind_proxies = bool(log.trusted_proxies)
-        self._folders: dict[str, str] = {}
         self._entries: dict[tuple, Entry] = {}
         self.counts = COUNTS
 
@@ -197,7 +189,7 @@ class Observer:
         """Count the request and write its line; ``key`` is a ``Request`` as a tuple."""
         entry = self._entries.get(key)
         if entry is None:
-            entry = self.entry(Request(*key))
+            entry = self.entry(Request._make(key))
         tally = entry.tally
         if tally is not None:
             tally.requests += 1
@@ -212,9 +204,8 @@ class Observer:
             if self.json:
                 now = time.time_ns() // 1_000_000
                 opening = Clock.opening if now == Clock.millisecond else Clock.refresh(now)
-            duration = MILLISECONDS.get(nanoseconds // 1000) or milliseconds(nanoseconds)
             self.out.write(
-                f"{opening}{entry.head}{sent}{entry.between}{duration}"
+                f"{opening}{entry.head}{sent}{entry.between}{milliseconds(nanoseconds)}"
                 f"{entry.tail}{request_id}{entry.close}"
             )
 
@@ -224,7 +215,9 @@ class Observer:
         method, path, raw_query, status, client, raw_agent, raw_range = request
         user_agent = raw_agent.decode("latin-1")
         byte_range = None if raw_range is None else raw_range.decode("latin-1")
-        folder = self._folder(path)
+        # for_path looks at no more of a path than its longest policy folder, so a
+        # 60 KB path costs what a short one does: nothing to remember per path.
+        folder = self.policies.for_path(path).folder if path.startswith("/") else "-"
         meta = self.clients.looks_like_meta(user_agent, client)
         tally = None
         if self.measure:
@@ -237,22 +230,8 @@ class Observer:
         entry = Entry(*pieces, tally, meta)
         # Measured on the pieces, as escaped: a control character is six in JSON.
         if sum(map(len, pieces)) <= ENTRY_CHARS + PIECES_CHARS:
-            remember(self._entries, tuple(request), entry, ENTRY_LIMIT)
+            remember(self._entries, request, entry, ENTRY_LIMIT)  # found by the plain tuple too
         return entry
-
-    def _folder(self, path: str) -> str:
-        folder = self._folders.get(path)
-        if folder is None:
-            if not path.startswith("/"):
-                folder = "-"
-            else:
-                # A path past MAX_PATH_BYTES names no stored file; its first
-                # MAX_PATH_BYTES characters hold every folder a policy can name, and
-                # looking up those alone keeps a 60 KB path from costing a scan per segment.
-                folder = self.policies.for_path(path[:MAX_PATH_BYTES]).folder
-            if len(path) <= REMEMBERED_PATH_CHARS:
-                remember(self._folders, path, folder, TABLE_LIMIT)
-        return folder
 
 
 def request_id_for(given: str | None) -> str:

@@ -23,9 +23,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from origin.ops.request_counts import RequestCollector
-
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from origin.ops.request_counts import MULTIPROCESS_ENV, RequestCollector
 
 UPLOADS = Counter(
     "media_origin_uploads_total", "Uploaded files, by result (stored or refused).", ("result",)

@@ -2,7 +2,7 @@
 families only when /metrics is scraped (a prometheus-client custom collector).
 
 A library counter takes a lock and a label lookup on every ``inc``; counting a
-request here is two integer additions and a bucket index, several times less
+request here is a few integer additions and a bucket index, several times less
 (README "Performance" has the measurements). With several workers each one
 publishes its counts to a file of its own in the multi-process folder, at most a
 second after they moved and when it stops; a scrape adds up every worker's file,
@@ -28,6 +28,7 @@ DURATION_BOUNDS = (
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 )  # fmt: skip
 DURATION_BOUNDS_NS = tuple(round(bound * 1e9) for bound in DURATION_BOUNDS)
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # the folder the CLI makes for --workers N
 PUBLISH_DELAY = 1.0  # seconds: how stale another worker's counts may be at a scrape
 FILE_PREFIX = "requests-"
 
@@ -161,7 +162,7 @@ def _checked(snapshot: object) -> dict | None:
 
 
 def _folder() -> Path | None:
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = os.environ.get(MULTIPROCESS_ENV)
     return Path(folder) if folder else None
 
 

@@ -40,3 +40,23 @@ async def arequest(app, path: str, **scope) -> tuple[int, list, bytes]:
 def request(app, path: str, **scope) -> tuple[int, list, bytes]:
     """``arequest`` in an event loop of its own."""
     return asyncio.run(arequest(app, path, **scope))
+
+
+async def alifespan(app, during) -> list[str]:
+    """Start ``app``'s lifespan, await ``during()`` while it runs, shut it down; the
+    lifespan messages the app sent."""
+    messages: asyncio.Queue = asyncio.Queue()
+    sent: list[str] = []
+
+    async def send(message):
+        sent.append(message["type"])
+
+    messages.put_nowait({"type": "lifespan.startup"})
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
+    lifespan = asyncio.create_task(app(scope, messages.get, send))
+    while not sent:
+        await asyncio.sleep(0)
+    await during()
+    messages.put_nowait({"type": "lifespan.shutdown"})
+    await lifespan
+    return sent
