@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from storage.records import Records
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,8 @@ class Writer(Protocol):
 
 
 class Storage(Protocol):
+    records: Records  # the origin's own small records, never served (storage.records)
+
     async def stat(self, path: str) -> FileStat | None:
         """The regular file at ``path``, or None when there is none to serve."""
         ...

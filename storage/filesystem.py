@@ -28,6 +28,7 @@ from storage.filesystem_file import (
 from storage.filesystem_hashes import MAX_REMEMBERED, ContentHashes, hash_descriptor
 from storage.filesystem_writer import FilesystemWriter, remove_empty_folders
 from storage.hash_index import HashIndex
+from storage.records import FilesystemRecords
 from storage.spool import open_spool, write_errors
 from storage.uploads import UploadArea
 
@@ -49,6 +50,7 @@ class FilesystemStorage:
             index = HashIndex(None) if diagnostic else HashIndex.for_root(self.root)
         self.index = index
         self.uploads = UploadArea(self.root)
+        self.records = FilesystemRecords(self.root)
         if not diagnostic:
             self.uploads.remove_orphans()  # what a crashed process was writing
         # Paths checked to resolve inside the root, with the version checked.

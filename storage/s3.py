@@ -43,6 +43,7 @@ from typing import Any
 
 from storage.base import FileChanged, FileStat, OpenFile
 from storage.bounded import remember
+from storage.records import S3Records
 from storage.s3_calls import Missing, S3Calls
 from storage.s3_file import KEPT_SKIP_LIMIT, S3File, S3Version
 from storage.s3_writer import S3Writer
@@ -75,6 +76,7 @@ class S3Storage:
         self.metadata_ttl = metadata_ttl
         self.timeout = timeout
         self.calls = S3Calls(bucket, self.prefix, endpoint_url, region, timeout)
+        self.records = S3Records(self.calls)
         self._meta: dict[str, _Cached] = {}
         self._hashes: dict[Hashable, str] = {}
 

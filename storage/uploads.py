@@ -1,10 +1,12 @@
-"""Where uploads are written before they exist: ``<root>/.media-origin/uploads/``,
-a dot-folder (never served) on the storage's own filesystem, so that a finished
-upload becomes visible by one atomic rename.
+"""Folders a process works in and that nothing outlives: ``WorkArea``. Each
+process writes in a folder of its own and holds a lock on it while it lives; at
+start-up, folders whose lock nobody holds belong to a process that died
+mid-work, and are removed. No scan of the storage is needed.
 
-Each process writes in a folder of its own and holds a lock on it while it
-lives; at start-up, folders whose lock nobody holds belong to a process that
-died mid-upload, and are removed. No scan of the storage is needed.
+Uploads are written in ``<root>/.media-origin/uploads/`` (``UploadArea``), a
+dot-folder (never served) on the storage's own filesystem, so that a finished
+upload becomes visible by one atomic rename; conversions work in one under the
+system's temporary folder.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ import fcntl
 import os
 import secrets
 import shutil
+import tempfile
 from pathlib import Path
 
 UPLOADS = Path(".media-origin") / "uploads"
 
 
-class UploadArea:
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.base = Path(root) / UPLOADS
+class WorkArea:
+    def __init__(self, base: str | os.PathLike[str]) -> None:
+        self.base = Path(base)
         self._lock: int | None = None
         self._folder: Path | None = None
 
@@ -54,6 +57,10 @@ class UploadArea:
     def new_path(self) -> Path:
         return self.folder / f"{secrets.token_hex(8)}.part"
 
+    def new_folder(self) -> Path:
+        """A folder of its own for one piece of work; the caller removes it."""
+        return Path(tempfile.mkdtemp(dir=self.folder))
+
     def remove_orphans(self) -> int:
         """Remove the folders of processes that are gone; how many were removed."""
         removed = 0
@@ -76,3 +83,8 @@ class UploadArea:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed += 1
         return removed
+
+
+class UploadArea(WorkArea):
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        super().__init__(Path(root) / UPLOADS)

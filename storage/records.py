@@ -1,0 +1,101 @@
+"""Small records the origin keeps about its own work (conversion jobs today),
+stored in the storage itself so that every instance over one store sees the
+same ones: under ``<root>/.media-origin/`` on a disk, under the reserved
+``.media-origin/`` prefix in a bucket. Neither is ever served: a path with a
+dot-segment names no file.
+
+A record is written whole or not at all (a rename on a disk, one PUT in a
+bucket), so a reader never sees half of one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from pathlib import Path
+from typing import Protocol
+
+from storage.s3_calls import Missing, S3Calls
+from storage.spool import write_errors
+
+RESERVED = ".media-origin"
+MAX_RECORD_BYTES = 1_000_000  # a record is a small JSON document, never a file
+
+
+class Records(Protocol):
+    async def read(self, name: str) -> bytes | None:
+        """The record ``name`` (such as ``jobs/<id>.json``), None when there is none."""
+        ...
+
+    async def write(self, name: str, data: bytes) -> None:
+        """Store the record whole, replacing one of the same name."""
+        ...
+
+    async def delete(self, name: str) -> None: ...
+
+
+def _checked(name: str) -> str:
+    """A record's name is the origin's own, never a client's: refuse anything odd."""
+    parts = name.split("/")
+    if not name or any(not part or part.startswith(".") for part in parts) or "\\" in name:
+        raise ValueError(f"not a record name: {name!r}")
+    return name
+
+
+class FilesystemRecords:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.base = Path(root) / RESERVED
+
+    async def read(self, name: str) -> bytes | None:
+        return await asyncio.to_thread(self._read, self.base / _checked(name))
+
+    @staticmethod
+    def _read(path: Path) -> bytes | None:
+        try:
+            with path.open("rb") as file:
+                return file.read(MAX_RECORD_BYTES)
+        except FileNotFoundError:
+            return None
+
+    async def write(self, name: str, data: bytes) -> None:
+        target = self.base / _checked(name)
+        with write_errors(f"/{RESERVED}/{name}"):
+            await asyncio.to_thread(self._write, target, data)
+
+    @staticmethod
+    def _write(target: Path, data: bytes) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
+        try:
+            with temporary.open("wb") as file:
+                file.write(data)
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    async def delete(self, name: str) -> None:
+        await asyncio.to_thread((self.base / _checked(name)).unlink, missing_ok=True)
+
+
+class S3Records:
+    def __init__(self, calls: S3Calls) -> None:
+        self.calls = calls
+
+    def _key(self, name: str) -> str:
+        return self.calls.key(f"{RESERVED}/{_checked(name)}")
+
+    async def read(self, name: str) -> bytes | None:
+        try:
+            answer = await self.calls.call("get_object", Key=self._key(name))
+        except Missing:
+            return None
+        return await asyncio.to_thread(answer["Body"].read, MAX_RECORD_BYTES)
+
+    async def write(self, name: str, data: bytes) -> None:
+        await self.calls.call(
+            "put_object", Key=self._key(name), Body=data, ContentType="application/json"
+        )
+
+    async def delete(self, name: str) -> None:
+        await self.calls.call("delete_object", Key=self._key(name))
