@@ -10,6 +10,8 @@ from typing import Literal
 ETagMode = Literal["strong", "weak", "off"]
 IMMUTABLE = "max-age=31536000, immutable"
 Disposition = Literal["inline", "attachment"]
+# What a conversion can make (``?as=``, and a folder's ``convert_as``).
+CONVERT_AS = ("image", "sticker", "voice", "audio", "video")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,9 @@ class Policy:
     content_disposition: Disposition | None = None
     versioned_links_immutable: bool = False
     signed: bool = False
+    convert: bool = False  # convert uploads WhatsApp would refuse, instead of refusing them
+    keep_original: bool = False  # keep a converted upload's original, never served
+    convert_as: str | None = None  # a folder of stickers or voice notes: what to make
 
     def needs_content_hash(self) -> bool:
         return self.etag != "off" or self.versioned_links_immutable

@@ -156,6 +156,20 @@ _CONVERTIBLE = {
 }
 
 
+# What a conversion starts from, besides the types WhatsApp takes: pictures
+# Pillow reads, and audio and video ffmpeg does (told apart by their streams).
+CONVERTIBLE_EXTENSIONS = frozenset(
+    {*_CONVERTIBLE, ".webp", ".mka", ".caf", ".3gpp", ".ts", ".mts", ".m2ts", ".wmv"}
+)
+
+
+def convertible_name(name: str) -> bool:
+    """Whether a conversion can start from a file of this name."""
+    dot = name.rfind(".")
+    extension = name[dot:].lower() if dot > name.rfind("/") else ""
+    return extension in CONVERTIBLE_EXTENSIONS or extension in RULE_BY_EXTENSION
+
+
 def _names(name: str) -> dict[str, str]:
     base = name.rsplit("/", 1)[-1] or "file"
     dot = base.rfind(".")
