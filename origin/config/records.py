@@ -4,7 +4,8 @@ README's reference lists)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 
@@ -21,6 +22,17 @@ SIGNING_KEY_ENV = "MEDIA_ORIGIN_SIGNING_KEY"
 BACKENDS = ("filesystem", "s3")
 ETAG_MODES = ("strong", "weak", "off")
 DISPOSITIONS = ("inline", "attachment")
+CONVERT_KEYS = (
+    "workers",
+    "timeout",
+    "job_after",
+    "max_duration",
+    "max_pixels",
+    "memory_mb",
+    "audio",
+    "ffmpeg",
+    "ffprobe",
+)
 S3_KEYS = ("bucket", "prefix", "endpoint_url", "region", "metadata_ttl", "timeout")
 # Every key config.toml may hold, by table ("policy" is each [policy."/folder"]
 # table): what the checks below accept, and what the README's reference lists.
@@ -31,6 +43,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "api": ("token_env", "signing_key_env"),
     "log": ("access", "trusted_proxies", "meta_networks"),
     "metrics": ("enabled", "token_env"),
+    "convert": CONVERT_KEYS,
 }
 
 
@@ -94,6 +107,26 @@ class ApiConfig:
 
 
 @dataclass(frozen=True)
+class ConvertConfig:
+    """How conversions run: each in a child process with these bounds."""
+
+    workers: int = 0  # conversions at once; 0: one per two cores (at least one)
+    timeout: float = 600.0  # wall-clock seconds one conversion may take
+    job_after: float = 5.0  # seconds an upload waits before it is answered 202 with a job
+    max_duration: float = 3600.0  # seconds of audio or video taken as input
+    max_pixels: int = 50_000_000  # of a picture taken as input (a bomb is refused)
+    memory_mb: int = 2048  # address space of a conversion's process
+    audio: str = "aac"  # what audio that is not a voice note becomes: "aac" (M4A) or "opus"
+    ffmpeg: str = "ffmpeg"  # a name looked up on PATH, or a path
+    ffprobe: str = "ffprobe"
+
+    @property
+    def concurrency(self) -> int:
+        """One conversion at a time per two cores by default: the rest is for serving."""
+        return self.workers or max(1, (os.cpu_count() or 1) // 2)
+
+
+@dataclass(frozen=True)
 class Config:
     source: str  # the file read, or a description of the built-in default
     path: Path | None  # the file read, None for the built-in default
@@ -103,3 +136,4 @@ class Config:
     api: ApiConfig = ApiConfig()
     log: LogConfig = LogConfig()
     metrics: MetricsConfig = MetricsConfig()
+    convert: ConvertConfig = field(default_factory=ConvertConfig)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from origin.config.conversion import read_convert
 from origin.config.records import (
     BACKENDS,
     DISPOSITIONS,
@@ -29,6 +30,7 @@ from origin.config.records import (
 )
 from origin.http.cache_control import CacheControlError, check_response_policy, parse_cache_control
 from origin.policy import (
+    CONVERT_AS,
     Policy,
     PolicyTable,
     normalise_folder,
@@ -66,6 +68,7 @@ def config_from_document(
         api=api,
         log=_read_log(reader, reader.table(document, "log")),
         metrics=_read_metrics(reader, reader.table(document, "metrics"), environ),
+        convert=read_convert(reader, reader.table(document, "convert")),
     )
 
 
@@ -256,7 +259,7 @@ def _read_policy_keys(reader: _Reader, name: str, keys: dict[str, Any]) -> dict[
     for key in ("cache_control", "cdn_cache_control", "etag", "content_disposition"):
         if key in keys:
             values[key] = reader.typed(keys, name, key, str, None)
-    for key in ("last_modified", "versioned_links_immutable", "signed"):
+    for key in ("last_modified", "versioned_links_immutable", "signed", "convert", "keep_original"):
         if key in keys:
             values[key] = reader.typed(keys, name, key, bool, None)
     if values.get("etag", "strong") not in ETAG_MODES:
@@ -266,6 +269,13 @@ def _read_policy_keys(reader: _Reader, name: str, keys: dict[str, Any]) -> dict[
             f"{name}.content_disposition",
             f'{values["content_disposition"]!r} is not "inline" or "attachment"',
         )
+    if "convert_as" in keys:
+        values["convert_as"] = reader.typed(keys, name, "convert_as", str, None)
+        if values["convert_as"] not in CONVERT_AS:
+            known = ", ".join(CONVERT_AS)
+            raise reader.fail(
+                f"{name}.convert_as", f"{values['convert_as']!r} is not one of {known}"
+            )
     if values.get("cdn_cache_control") == "":
         values["cdn_cache_control"] = None
     return values
