@@ -35,6 +35,7 @@ from origin.serve.responses import (
 )
 from origin.serve.sender import send_response
 from origin.upload.api import Api
+from origin.upload.jobs import job_answer
 from storage.base import Storage, StorageUnavailable
 from storage.filesystem import FilesystemStorage
 
@@ -42,6 +43,8 @@ logger = logging.getLogger("media_origin")
 
 ALL_METHODS = b"GET, HEAD, PUT, POST, DELETE"
 _WRITES = frozenset({"PUT", "POST", "DELETE"})
+JOBS = "/_jobs/"
+JOB_METHODS = plain(405, "Method Not Allowed: a job is only read", [(b"allow", READ_METHODS)])
 WRITES_DISABLED = plain(403, "Forbidden: writes are disabled (no API token is configured)")
 
 
@@ -72,6 +75,8 @@ class MediaOrigin:
             method = scope["method"]
             if scope["path"] in RESERVED_PATHS:
                 await send_response(send, await self.health.response(scope), method, receive)
+            elif scope["path"].startswith(JOBS):
+                await self.job(method, scope, receive, send)
             elif method == "GET" or method == "HEAD":
                 await self.read(scope, receive, send)
             else:
@@ -88,6 +93,7 @@ class MediaOrigin:
                     asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.api.conversions.stop()  # its jobs fail, saying why
                 self.storage.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -142,6 +148,16 @@ class MediaOrigin:
             logger.exception("%s %s failed", method, scope["path"])
             with contextlib.suppress(Exception):
                 await send_response(send, INTERNAL_ERROR, method, receive)
+
+    async def job(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """GET /_jobs/<id>: a conversion's state, for the token holder."""
+        if method != "GET" and method != "HEAD":
+            await send_response(send, JOB_METHODS, method, receive)
+        elif not self.api.enabled or not self.api.authorized(scope["headers"]):
+            await send_response(send, UNAUTHORIZED, method, receive)
+        else:
+            job = await self.api.conversions.jobs.load(scope["path"][len(JOBS) :])
+            await send_response(send, job_answer(scope["path"], job), method, receive)
 
     async def list(self, scope: Scope, receive: Receive, send: Send) -> None:
         """GET /folder/?list: for the token holder; to everyone else a folder stays a 404."""

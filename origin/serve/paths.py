@@ -7,6 +7,8 @@ from functools import lru_cache
 
 # The origin's own service paths: never a stored file's (README "Running in production").
 RESERVED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Folders of the origin's own (conversion jobs): no stored file can shadow them.
+RESERVED_PREFIXES = ("/_jobs/",)
 
 # Longest name most filesystems take, in bytes, and a whole-path bound.
 MAX_SEGMENT_BYTES = 255

@@ -12,10 +12,10 @@ from starlette.types import Receive, Scope, Send
 
 from origin.config import Config
 from origin.http.credentials import bearer_matches
-from origin.serve.paths import storage_path
 from origin.serve.representations import Representations
 from origin.upload import listing, staging
-from origin.upload.answers import send_json, send_no_content, send_not_found
+from origin.upload.answers import send_json, send_not_found
+from origin.upload.conversion import Conversions, Wanted, conversion_wanted
 from origin.upload.multipart import FilePart, file_parts, form_boundary
 from origin.upload.refusal import (
     Refused,
@@ -24,12 +24,12 @@ from origin.upload.refusal import (
     not_a_folder,
     send_gone,
     send_refusal,
-    split_path,
     storage_failures,
 )
+from origin.upload.removal import delete_file
 from origin.upload.request import ClientGone, body, declared_length, flag, header, query
-from origin.upload.results import Stored, describe, stored_status
-from origin.upload.staging import Upload
+from origin.upload.results import Accepted, Stored, describe, send_stored
+from origin.upload.staging import Committed, Upload
 from storage.base import Storage
 
 __all__ = ["Api", "storage_failures"]
@@ -51,6 +51,7 @@ class Api:
         self.storage = storage
         self.representations = representations
         self._token = config.api.token or None
+        self.conversions = Conversions(config, storage, self.describe)
 
     @property
     def enabled(self) -> bool:
@@ -63,47 +64,53 @@ class Api:
         """PUT /{path}: the body is the file."""
         url_path, force, uploads = scope["path"], flag(scope, "force"), []
 
-        async def receive_file() -> list[Stored]:
+        async def receive_file() -> list[Stored] | Accepted:
+            wanted = conversion_wanted(self.config, scope, url_path)
             length = declared_length(header(scope, b"content-length"), url_path)
             staging.check_declared_type(
                 url_path, (header(scope, b"content-type") or b"").decode("latin-1")
             )
-            upload = await self._start(uploads, url_path, force)
+            upload = await self._start(uploads, url_path, force, wanted)
             staging.check_declared_length(upload, length, force)
             async for chunk in body(receive):
                 await staging.write(upload, chunk)
             if length is not None and upload.writer.size != length:
                 raise incomplete(url_path, f"after {upload.writer.size} of {length} bytes")
-            return await self._finish(uploads, force)
+            return await self._finish(uploads, force, wanted, single=True)
 
         stored = await self._attempt(send, url_path, uploads, receive_file())
         if stored is not None:
-            await send_json(send, stored_status(stored), stored[0].to_json())
+            await send_stored(send, stored, single=True)
 
     async def post(self, scope: Scope, receive: Receive, send: Send) -> None:
         """POST /{folder}/: a multipart/form-data form, each file part a file."""
         folder, force, uploads = scope["path"], flag(scope, "force"), []
 
-        async def receive_form() -> list[Stored]:
+        async def receive_form() -> list[Stored] | Accepted:
             if not folder.endswith("/"):
                 raise not_a_folder(folder)
+            wanted = conversion_wanted(self.config, scope, folder)
             boundary = form_boundary(folder, header(scope, b"content-type") or b"")
             async for event in file_parts(receive, boundary, folder):
                 if isinstance(event, FilePart):
-                    await self._start(uploads, folder + event.name, force)
+                    await self._start(uploads, folder + event.name, force, wanted)
                 else:
                     await staging.write(uploads[-1], event)
             if not uploads:
                 raise no_files(folder)
-            return await self._finish(uploads, force)
+            return await self._finish(uploads, force, wanted, single=False)
 
         stored = await self._attempt(send, folder, uploads, receive_form())
         if stored is not None:
-            await send_json(send, stored_status(stored), [file.to_json() for file in stored])
+            await send_stored(send, stored, single=False)
 
     async def _attempt(
-        self, send: Send, path: str, uploads: list[Upload], steps: Awaitable[list[Stored]]
-    ) -> list[Stored] | None:
+        self,
+        send: Send,
+        path: str,
+        uploads: list[Upload],
+        steps: Awaitable[list[Stored] | Accepted],
+    ) -> list[Stored] | Accepted | None:
         """Run an upload's steps; what they store, or None once a refusal (or the
         client's leaving) is answered. Whatever ends them early, every writer is
         aborted: nothing stored, nothing left in the staging."""
@@ -123,39 +130,30 @@ class Api:
         except BaseException:
             await staging.abort_all(uploads)
             raise
-        if self.count is not None:
+        if self.count is not None and not isinstance(stored, Accepted):
             self.count(len(stored), None)
         return stored
 
-    async def _start(self, uploads: list[Upload], url_path: str, force: bool) -> Upload:
-        upload = await staging.start(self.storage, url_path, force)
+    async def _start(
+        self, uploads: list[Upload], url_path: str, force: bool, wanted: Wanted | None
+    ) -> Upload:
+        upload = await staging.start(self.storage, url_path, force, converting=wanted is not None)
         uploads.append(upload)
         return upload
 
-    async def _finish(self, uploads: list[Upload], force: bool) -> list[Stored]:
-        committed = await staging.check_and_commit(uploads, force)
-        return [describe(self.config, self.representations, file) for file in committed]
+    async def _finish(
+        self, uploads: list[Upload], force: bool, wanted: Wanted | None, single: bool
+    ) -> list[Stored] | Accepted:
+        if wanted is not None:
+            return await self.conversions.finish(uploads, force, wanted, single)
+        return [self.describe(file) for file in await staging.check_and_commit(uploads, force)]
+
+    def describe(self, committed: Committed) -> Stored:
+        return describe(self.config, self.representations, committed)
 
     async def delete(self, scope: Scope, send: Send) -> None:
         """DELETE /{path}: 204, or a JSON 404 that says how to see what is there."""
-        url_path = scope["path"]
-        path = storage_path(url_path)
-        try:
-            with storage_failures(url_path):
-                deleted = path is not None and await self.storage.delete(path)
-        except Refused as refused:
-            await send_refusal(send, refused, close=False)
-            return
-        if not deleted:
-            folder, _ = split_path(url_path)
-            message = (
-                f"no such file: nothing is stored at {url_path}; "
-                f"GET {folder}?list shows what that folder holds"
-            )
-            await send_not_found(send, url_path, message)
-            return
-        self.representations.forget(url_path)
-        await send_no_content(send)
+        await delete_file(self.storage, self.representations, scope["path"], send)
 
     async def missing_slash(self, scope: Scope, send: Send) -> bool:
         """``GET /campaigns?list``: a listing asked for without its trailing slash,

@@ -8,11 +8,16 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from starlette.types import Send
+
 from origin.config import Config
+from origin.convert.jobs import Job
 from origin.http.dates import format_http_date
 from origin.serve.links import signed_url, version_of
 from origin.serve.representation import Representation, last_modified_of
 from origin.serve.representations import Representations
+from origin.serve.responses import json_response
+from origin.serve.sender import send_response
 from origin.upload.staging import Committed, whatsapp_type_of
 from origin.whatsapp.media_types import content_type_for
 from origin.whatsapp.problems import Problem
@@ -36,6 +41,7 @@ class Stored:
     warnings: list[Problem]
     replaced: bool  # not sent: it makes the status, 200 (all replaced) or 201
     signed_url: str | None = None  # only under a signed policy with a key
+    converted: dict[str, object] | None = None  # from, to, steps: what a conversion did
 
     def to_json(self) -> dict[str, object]:
         body: dict[str, object] = {
@@ -51,7 +57,28 @@ class Stored:
         }
         if self.signed_url is not None:
             body["signed_url"] = self.signed_url
+        if self.converted is not None:
+            body["converted"] = self.converted
         return body
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A conversion still running when the upload is answered: 202, and its job."""
+
+    job: Job
+
+
+async def send_stored(send: Send, stored: list[Stored] | Accepted, single: bool) -> None:
+    """An upload's answer: what was stored (one file for a PUT), or 202 and its job."""
+    if isinstance(stored, Accepted):
+        location = stored.job.location
+        response = json_response(202, {"job": location})
+        headers = [*response.headers, (b"location", location.encode())]
+        await send_response(send, response._replace(headers=headers))
+        return
+    body = stored[0].to_json() if single else [file.to_json() for file in stored]
+    await send_response(send, json_response(stored_status(stored), body))
 
 
 def stored_status(stored: list[Stored]) -> int:
@@ -83,6 +110,7 @@ def describe(config: Config, representations: Representations, committed: Commit
         warnings=committed.problems,
         replaced=committed.replaced,
         signed_url=signed,
+        converted=committed.converted,
     )
 
 

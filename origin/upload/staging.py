@@ -8,12 +8,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from origin.serve.paths import RESERVED_PATHS, storage_path
+from origin.serve.paths import RESERVED_PATHS, RESERVED_PREFIXES, storage_path
 from origin.upload.refusal import Refused, conflict, content_type_mismatch, invalid_path, refusal
 from origin.whatsapp.inspection import check_type, inspect_file
 from origin.whatsapp.media_types import content_type_for, script_capable_name
-from origin.whatsapp.problems import Problem, format_size
-from origin.whatsapp.rules import LARGEST_MEDIA_BYTES, rule_for_name, shrink_hint
+from origin.whatsapp.problems import Problem, Report, format_size
+from origin.whatsapp.rules import (
+    LARGEST_MEDIA_BYTES,
+    convertible_name,
+    rule_for_name,
+    shrink_hint,
+)
 from origin.whatsapp.sniff import base_type
 from storage.base import FileStat, Storage, StorageConflict, Writer
 
@@ -38,19 +43,23 @@ class Committed:
     stat: FileStat
     replaced: bool
     problems: list[Problem]
+    converted: dict[str, object] | None = None  # from, to and steps, when it was converted
 
 
-async def start(storage: Storage, url_path: str, force: bool) -> Upload:
-    """A writer for ``url_path``, once its name is one the rules can store."""
+async def start(storage: Storage, url_path: str, force: bool, converting: bool = False) -> Upload:
+    """A writer for ``url_path``, once its name is one the rules can store (or,
+    ``converting``, one a conversion can start from: a .mov, a .wav, a .heic)."""
     path = storage_path(url_path)
-    if path is None or url_path in RESERVED_PATHS:
+    if path is None or reserved(url_path):
         raise invalid_path(url_path)
     rule = rule_for_name(path)
-    if (rule is None and not force) or script_capable_name(path):
+    convertible = converting and convertible_name(path)
+    if (rule is None and not force and not convertible) or script_capable_name(path):
         # Refused by its name before a byte is spooled; active content even forced.
         problem = inspect_name_only(url_path)
         raise Refused(415, problem.code, problem.message, url_path, [problem])
-    limit = HARD_LIMIT if force or rule is None else rule.max_bytes
+    # What a conversion starts from may be over the type's limit: it is made to fit.
+    limit = HARD_LIMIT if force or rule is None or convertible else rule.max_bytes
     try:
         # The type it is served as; a store that keeps one per object (S3) keeps it.
         writer = await storage.create(path, content_type=content_type_for(url_path))
@@ -113,20 +122,44 @@ async def check_and_commit(uploads: list[Upload], force: bool) -> list[Committed
     aborts every writer when this raises)."""
     checked = []
     for upload in uploads:
-        await upload.writer.finish()
-        report = await asyncio.to_thread(inspect_file, upload.writer.local_path, upload.url_path)
+        report = await inspect_whole(upload)
         refused = refusal(report.problems, force, upload.url_path)
         if refused is not None:
             raise refused
-        checked.append((upload, report.problems))
+        checked.append(Checked(upload, report.problems))
+    return await commit_all(checked)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A file the rules let through, about to be made visible."""
+
+    upload: Upload
+    problems: list[Problem]
+    converted: dict[str, object] | None = None
+
+
+async def inspect_whole(upload: Upload) -> Report:
+    """The rules' report on a file whose every byte has arrived."""
+    await upload.writer.finish()
+    return await asyncio.to_thread(inspect_file, upload.writer.local_path, upload.url_path)
+
+
+async def commit_all(checked: list[Checked]) -> list[Committed]:
+    """Make every checked file visible, in order (the caller aborts the rest if one fails)."""
     committed = []
-    for upload, problems in checked:
+    for item in checked:
         try:
-            stat, replaced = await upload.writer.commit()
+            stat, replaced = await item.upload.writer.commit()
         except StorageConflict as error:
-            raise conflict(error, upload.url_path) from None
-        committed.append(Committed(upload, stat, replaced, problems))
+            raise conflict(error, item.upload.url_path) from None
+        committed.append(Committed(item.upload, stat, replaced, item.problems, item.converted))
     return committed
+
+
+def reserved(url_path: str) -> bool:
+    """The origin's own paths, never a stored file's."""
+    return url_path in RESERVED_PATHS or url_path.startswith(RESERVED_PREFIXES)
 
 
 def whatsapp_type_of(name: str) -> str | None:
