@@ -188,6 +188,12 @@ def check(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
     return run_check(config, args.paths, args.json, out)
 
 
+def convert(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
+    from origin.cli.convert import run_convert
+
+    return run_convert(config, args.paths, args.target, args.dry_run, args.replace, args.json, out)
+
+
 def explain(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
     from origin.cli.explain import run_explain
 
@@ -242,13 +248,26 @@ def serve(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
         file=sys.stderr,
         flush=True,
     )
+    print(f"media-origin: {conversion_line(config)}", file=sys.stderr, flush=True)
     RUNNERS[args.server](config, host, port, args.workers)
     return 0
+
+
+def conversion_line(config: Config) -> str:
+    """Whether ffmpeg and ffprobe are here: said once, at start-up, not at the first upload."""
+    from origin.convert.tools import find_tools
+
+    tools = find_tools(config.convert.ffmpeg, config.convert.ffprobe)
+    if tools.missing is not None:
+        return f"conversion: pictures only: {tools.missing}"
+    workers = config.convert.concurrency
+    return f"conversion: {tools.version or 'ffmpeg'}, {workers} at a time"
 
 
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace, QuietPipe], int]] = {
     "serve": serve,
     "check": check,
+    "convert": convert,
     "explain": explain,
     "upload": upload,
     "sign": sign,

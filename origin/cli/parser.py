@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from origin import __version__
 from origin.config import CONFIG_ENV, TOKEN_ENV
+from origin.policy import CONVERT_AS
 
 SERVERS = ("granian", "uvicorn")  # origin.cli.servers runs them; imported only to serve
 DEFAULT_SERVER = "granian"  # chosen by bench/run.py: see README "Performance"
@@ -24,6 +25,15 @@ HELP: dict[str, tuple[str, str]] = {
         "  media-origin serve\n"
         "  media-origin serve --config /etc/media-origin/config.toml --port 8081\n"
         "  media-origin serve --server uvicorn --workers 4",
+    ),
+    "convert": (
+        "Convert stored files into what WhatsApp accepts: the converted file is written\n"
+        "next to the original with its new extension (clip.mov -> clip.mp4), never over\n"
+        "an existing file unless --replace. Exit 1 if any file could not be converted.",
+        "examples:\n"
+        "  media-origin convert /to-convert\n"
+        "  media-origin convert --as voice /voice/note.webm\n"
+        "  media-origin convert --dry-run --json /campaigns/clip.mov",
     ),
     "check": (
         "Check stored files against WhatsApp's media rules: type, size, codecs.\n"
@@ -123,6 +133,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="files or folders, on disk or as stored paths (default: the whole storage)",
     )
+    convert = command(
+        "convert", "convert stored files into what WhatsApp accepts (exit 1 if any failed)"
+    )
+    _config_option(convert)
+    convert.add_argument("--as", dest="target", choices=CONVERT_AS, help="what to make")
+    convert.add_argument(
+        "--dry-run", action="store_true", help="convert in a temporary folder, store nothing"
+    )
+    convert.add_argument(
+        "--replace", action="store_true", help="write over a file already at the new name"
+    )
+    convert.add_argument("--json", action="store_true", help="print a JSON list of outcomes")
+    convert.add_argument("paths", nargs="+", metavar="PATH", help="stored files or folders")
     explain = command("explain", "show a link's headers and how Meta will fetch and cache it")
     _config_option(explain)
     explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
