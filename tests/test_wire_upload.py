@@ -453,7 +453,9 @@ def test_the_missing_slash_answer(tmp_path):
     import asyncio
 
     from origin.config import load_config
+    from origin.serve.representations import Representations
     from origin.upload.api import Api
+    from storage.filesystem import FilesystemStorage
 
     (tmp_path / "media").mkdir()
     config_file = tmp_path / "config.toml"
@@ -463,7 +465,8 @@ def test_the_missing_slash_answer(tmp_path):
         config = load_config(config_file)
     finally:
         del os.environ["TEST_MEDIA_TOKEN"]
-    api = Api(config, None, None)  # type: ignore[arg-type]  # neither is touched
+    storage = FilesystemStorage(tmp_path)
+    api = Api(config, storage, Representations(storage, config.policies))
 
     def ask(path: str, query: bytes, headers: list) -> tuple[bool, list]:
         sent: list = []

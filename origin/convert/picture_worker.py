@@ -194,6 +194,9 @@ def _encode(
     elif plan.format == "PNG":
         frames[0].save(buffer, "PNG", optimize=True)
     elif len(frames) > 1:
+        # Every frame a key frame: libwebp otherwise stores opaque sub-rectangles
+        # and leaves the canvas's alpha flag unset, so the transparent margins of
+        # the sticker would be drawn black.
         frames[0].save(
             buffer,
             "WEBP",
@@ -203,6 +206,8 @@ def _encode(
             append_images=frames[1:],
             duration=durations,
             loop=0,
+            kmin=1,
+            kmax=1,
         )
     else:
         frames[0].save(buffer, "WEBP", quality=quality, method=4)

@@ -105,7 +105,7 @@ def invalid_path(url_path: str) -> Refused:
         "invalid_path",
         f"{url_path!r} cannot be stored: no empty, '.' or '..' segments, no dot-files, "
         "no backslashes or control characters, no trailing /, not a path the server "
-        "itself answers (/healthz, /readyz, /metrics): choose a name like "
+        "itself answers (/healthz, /readyz, /metrics, /_jobs/): choose a name like "
         "/campaigns/promo.jpg",
         url_path,
     )
