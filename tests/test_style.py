@@ -47,6 +47,12 @@ LAYER_RULES = {
     ),
     # the write side may use the read side (links, representations), not what is above
     "origin/upload": lambda module: not _within(module, "origin.ops", "origin.cli", "origin.app"),
+    # conversions run the recipes: never the read or write side above them
+    "origin/convert": lambda module: (
+        not _within(
+            module, "origin.serve", "origin.upload", "origin.ops", "origin.cli", "origin.app"
+        )
+    ),
     # operations observe the app from outside: never the write side or the command
     "origin/ops": lambda module: not _within(module, "origin.upload", "origin.cli", "origin.app"),
     # the config is read before anything runs: HTTP syntax and the policies only
