@@ -1,6 +1,7 @@
 """config.toml: the documented names load; every mistake is one line naming the
 file and the key, and the CLI exits non-zero before serving anything."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -117,6 +118,14 @@ def test_base_url_trailing_slash_is_dropped(tmp_path):
             'policy."/".content_disposition',
             "inline",
         ),
+        ("[convert]\nworkers = -1\n", "convert.workers", "at least 0"),
+        ("[convert]\nserving_cores = -1\n", "convert.serving_cores", "at least 0 (every core)"),
+        ("[convert]\nmemory_mb = 0\n", "convert.memory_mb", "at least 1"),
+        ("[convert]\ntimeout = 0\n", "convert.timeout", "above 0"),
+        ("[convert]\njob_after = true\n", "convert.job_after", "above 0"),
+        ("[convert]\naudio = 'mp3'\n", "convert.audio", "is not"),
+        ("[convert]\nffmpeg = ''\n", "convert.ffmpeg", "must not be empty"),
+        ("[convert]\nthreads = 2\n", "convert.threads", "unknown key"),
         ("[server\n", None, "not valid TOML"),
     ],
 )
@@ -175,3 +184,16 @@ def test_an_empty_environment_given_is_used_not_the_process_one(tmp_path, monkey
     assert given.api.token is None
     process = config_from_document(document, source="t", base_dir=tmp_path)
     assert process.api.token == "from-the-process"
+
+
+def test_conversions_leave_the_first_serving_cores_to_serving(tmp_path):
+    available = sorted(os.sched_getaffinity(0))
+    kept = load_config(write(tmp_path, "[convert]\nserving_cores = 1\n")).convert
+    every = load_config(write(tmp_path, "[convert]\nserving_cores = 0\n")).convert
+    assert every.cpus is None
+    if len(available) > 1:
+        assert kept.cpus == frozenset(available[1:])
+    else:
+        assert kept.cpus is None  # one core: conversions share it rather than never run
+    too_many = load_config(write(tmp_path, f"[convert]\nserving_cores = {len(available)}\n"))
+    assert too_many.convert.cpus is None

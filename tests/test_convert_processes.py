@@ -24,6 +24,16 @@ def test_a_child_runs_with_its_output(tmp_path):
     assert finished.returncode == 0 and lines[0] == "hi" and int(lines[1]) >= 10  # niced
 
 
+def test_a_child_runs_in_the_idle_class_on_the_cores_it_was_given(tmp_path):
+    cores = frozenset(sorted(os.sched_getaffinity(0))[-1:])
+    limits = Limits(seconds=10, cpu_seconds=20, memory_bytes=512 * 2**20, cpus=cores)
+    code = "import os; print(os.sched_getscheduler(0), sorted(os.sched_getaffinity(0)))"
+    finished = asyncio.run(run(python(code), limits, tmp_path))
+    policy, placed = finished.stdout.decode().split(" ", 1)
+    assert int(policy) == os.SCHED_IDLE
+    assert placed.strip() == str(sorted(cores))
+
+
 def test_a_child_past_its_timeout_is_killed(tmp_path):
     started = time.monotonic()
     limits = Limits(seconds=0.5, cpu_seconds=20, memory_bytes=512 * 2**20)

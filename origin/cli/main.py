@@ -260,8 +260,9 @@ def conversion_line(config: Config) -> str:
     tools = find_tools(config.convert.ffmpeg, config.convert.ffprobe)
     if tools.missing is not None:
         return f"conversion: pictures only: {tools.missing}"
-    workers = config.convert.concurrency
-    return f"conversion: {tools.version or 'ffmpeg'}, {workers} at a time"
+    workers, cpus = config.convert.concurrency, config.convert.cpus
+    cores = "every core" if cpus is None else f"cores {','.join(map(str, sorted(cpus)))}"
+    return f"conversion: {tools.version or 'ffmpeg'}, {workers} at a time on {cores}"
 
 
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace, QuietPipe], int]] = {

@@ -9,6 +9,7 @@ from typing import Any
 from origin.config.records import SECTION_KEYS, ConvertConfig
 
 AUDIO_CODECS = ("aac", "opus")
+LEAST_ZERO = {"workers": "0 (one per two cores)", "serving_cores": "0 (every core)"}
 
 
 def read_convert(reader: Any, table: dict[str, Any]) -> ConvertConfig:
@@ -16,10 +17,10 @@ def read_convert(reader: Any, table: dict[str, Any]) -> ConvertConfig:
     reader.only_keys(table, "convert", SECTION_KEYS["convert"])
     default = ConvertConfig()
     values: dict[str, Any] = {}
-    for key in ("workers", "max_pixels", "memory_mb"):
+    for key in ("workers", "max_pixels", "memory_mb", "serving_cores"):
         values[key] = reader.typed(table, "convert", key, int, getattr(default, key))
-        if values[key] < (0 if key == "workers" else 1):
-            least = "0 (one per two cores)" if key == "workers" else "1"
+        if values[key] < (0 if key in LEAST_ZERO else 1):
+            least = LEAST_ZERO.get(key, "1")
             raise reader.fail(f"convert.{key}", f"must be a whole number of at least {least}")
     for key in ("timeout", "job_after", "max_duration"):
         value = table.get(key, getattr(default, key))

@@ -29,6 +29,7 @@ CONVERT_KEYS = (
     "max_duration",
     "max_pixels",
     "memory_mb",
+    "serving_cores",
     "audio",
     "ffmpeg",
     "ffprobe",
@@ -116,6 +117,7 @@ class ConvertConfig:
     max_duration: float = 3600.0  # seconds of audio or video taken as input
     max_pixels: int = 50_000_000  # of a picture taken as input (a bomb is refused)
     memory_mb: int = 2048  # address space of a conversion's process
+    serving_cores: int = 1  # cores conversions leave to serving; 0: they may use every core
     audio: str = "aac"  # what audio that is not a voice note becomes: "aac" (M4A) or "opus"
     ffmpeg: str = "ffmpeg"  # a name looked up on PATH, or a path
     ffprobe: str = "ffprobe"
@@ -124,6 +126,21 @@ class ConvertConfig:
     def concurrency(self) -> int:
         """One conversion at a time per two cores by default: the rest is for serving."""
         return self.workers or max(1, (os.cpu_count() or 1) // 2)
+
+    @property
+    def cpus(self) -> frozenset[int] | None:
+        """The cores a conversion runs on: all but the first ``serving_cores`` this
+        process may use, or None (every core) when that would leave none.
+
+        The idle scheduling class alone is not enough: on two cores, two encodes
+        at the lowest priority still made a small GET's p99 several times its
+        idle figure (caches and the hypervisor's share are not scheduled), while
+        encodes kept off one core left it within a few percent (bench/convert.py).
+        """
+        available = sorted(os.sched_getaffinity(0))
+        if self.serving_cores == 0 or len(available) <= self.serving_cores:
+            return None
+        return frozenset(available[self.serving_cores :])
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import TypeVar
 from origin.config import ConvertConfig
 from origin.convert.pictures import convert_picture
 from origin.convert.processes import Limits
-from origin.convert.tools import ConversionFailed, find_tools, probe, transcode
+from origin.convert.tools import ConversionFailed, find_tools, probe, read_back, transcode
 from origin.whatsapp.inspection import inspect_file
 from origin.whatsapp.media_facts import MediaFacts
 from origin.whatsapp.problems import ERROR, Report, extension_of, format_size
@@ -74,6 +74,7 @@ class Converter:
             seconds=config.timeout,
             cpu_seconds=int(config.timeout * 2) + 1,
             memory_bytes=config.memory_mb * 2**20,
+            cpus=config.cpus,
         )
 
     def close(self) -> None:
@@ -152,7 +153,7 @@ class Converter:
                 return None
             self._check_duration(facts)
             output, plan = await self._transcode(work, source, facts, target, progress)
-            made_facts = await probe(self.tools, output, self.limits)
+            made_facts = await read_back(self.tools, output, self.limits)
             source_facts = facts.describe(report.whatsapp_type or kind)
             result = made_facts.describe(target.whatsapp_type)
             steps = plan.steps

@@ -1,8 +1,11 @@
 """A conversion's child process, guarded: CPU seconds and address space bounded
-by setrlimit in the child, a lower scheduling priority so that serving comes
-first, a wall-clock timeout, its own process group so that a kill takes every
-thread and child with it, and bounded output. Cancelling the awaiting task (a
-server stopping) kills the process too: nothing outlives what started it.
+by setrlimit in the child, the idle scheduling class (SCHED_IDLE, with a lower
+niceness where that is refused) and the cores left after those kept for serving
+([convert] serving_cores), so that a request waking the server takes a core at
+once rather than a share of it, a wall-clock timeout, its own process group so
+that a kill takes every thread and child with it, and bounded output. Cancelling
+the awaiting task (a server stopping) kills the process too: nothing outlives
+what started it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class Limits:
     seconds: float  # wall clock
     cpu_seconds: int
     memory_bytes: int
+    cpus: frozenset[int] | None = None  # the cores the child may run on; None: every core
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,11 @@ def _bound(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    if limits.cpus:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, limits.cpus)
 
 
 async def run(
