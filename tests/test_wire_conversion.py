@@ -160,6 +160,7 @@ def test_a_video_too_long_to_fit_is_refused_with_the_figures_and_nothing_is_stor
         (inputs.cmyk_jpeg, "cmyk.jpg", "cmyk.jpg"),
         (inputs.png_16_bit_file, "deep.png", "deep.jpg"),
         (inputs.webp_photo, "photo.webp", "photo.jpg"),
+        (inputs.heic_photo, "iphone.heic", "iphone.jpg"),
         (inputs.big_jpeg_8mb, "camera.jpg", "camera.jpg"),
         (inputs.palette_png, "palette.png", "palette.jpg"),
         (inputs.la_png, "grey.png", "grey.png"),

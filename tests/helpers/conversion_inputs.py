@@ -179,6 +179,16 @@ def exif_rotated_jpeg(path: Path) -> Path:
     return path
 
 
+def heic_photo(path: Path) -> Path:
+    """An iPhone's photo: HEIC, written by pillow-heif (a dependency: it is also
+    what lets the conversion read one)."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    fx.noise_image(path, (400, 300), "HEIF", quality=80)
+    return path
+
+
 def webp_photo(path: Path) -> Path:
     fx.noise_image(path, (400, 300), "WEBP", quality=80)
     return path
