@@ -139,6 +139,18 @@ def test_a_voice_note_keeps_under_512_kb_while_it_can(seconds, kbps):
 
 
 @pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (3, "32 kb/s keeps a 3-second note under 512 KB, so WhatsApp shows a play button"),
+        (600, "a 10-minute note is over 512 KB even at 16 kb/s"),
+    ],
+)
+def test_a_voice_notes_last_step_says_whether_it_plays_inline(seconds, said):
+    plan = plan_audio(movie(PCM, seconds=seconds), TARGETS["voice"])
+    assert isinstance(plan, Plan) and plan.steps[-1].startswith(said)
+
+
+@pytest.mark.parametrize(
     ("kind", "asked", "folder", "expected"),
     [
         ("picture", None, None, "image"),

@@ -60,7 +60,8 @@ def find_tools(ffmpeg: str, ffprobe: str) -> Tools:
             answer = subprocess.run(
                 [found_ffmpeg, "-version"], capture_output=True, text=True, timeout=10
             )
-            version = answer.stdout.splitlines()[0] if answer.stdout else ""
+            first = answer.stdout.splitlines()[0] if answer.stdout else ""
+            version = first.split(" Copyright")[0]  # "ffmpeg version 5.1.9-0+deb12u1"
         except (OSError, subprocess.SubprocessError):
             found_ffmpeg = None
     return Tools(found_ffmpeg, found_ffprobe, version)

@@ -302,12 +302,14 @@ def plan_audio(facts: MediaFacts, target: Target) -> Plan | Unconvertible:
 
 
 def _voice_note_size(duration: float, kbps: int) -> str:
-    estimate = int(duration * kbps * 1000 / 8)
-    if estimate <= VOICE_PLAY_BYTES:
-        return f"about {format_size(estimate)}: under 512 KB, so WhatsApp shows a play button"
+    """Said of the bitrate, not as a size: the plan is made before the encode,
+    and Ogg's pages add a few KB that a short note's estimate would leave out."""
+    length = f"{duration:.0f}-second" if duration < 120 else f"{duration / 60:.0f}-minute"
+    if duration * kbps * 1000 / 8 <= VOICE_PLAY_BYTES:
+        return f"{kbps} kb/s keeps a {length} note under 512 KB, so WhatsApp shows a play button"
     return (
-        f"about {format_size(estimate)}: over 512 KB even at {kbps} kb/s, so WhatsApp shows "
-        "it as a file to download, not a play button; shorter notes play inline"
+        f"a {length} note is over 512 KB even at {kbps} kb/s, so WhatsApp shows it as a file "
+        "to download, not a play button; shorter notes play inline"
     )
 
 
