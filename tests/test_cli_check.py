@@ -91,10 +91,21 @@ def test_no_progress_noise_when_not_on_a_terminal(tree):
     assert "checked" not in check(config).stderr
 
 
-def test_the_shipped_media_pass():
+def test_the_shipped_media_pass_but_the_samples_to_convert():
+    """media/to-convert holds one file of each kind Meta refuses and media-origin
+    converts (README, "Converting media"); everything else ships ready to send."""
     repo = Path(__file__).resolve().parent.parent
-    result = check(repo / "config.toml")
-    assert result.returncode == 0, result.stdout
+    result = check(repo / "config.toml", "--json")
+    verdicts = {report["path"]: report["verdict"] for report in json.loads(result.stdout)}
+    samples = {
+        path: verdict for path, verdict in verdicts.items() if path.startswith("/to-convert/")
+    }
+    assert result.returncode == 1 and len(verdicts) > len(samples) >= 5
+    assert {v for path, v in verdicts.items() if path not in samples} == {"ok"}
+    assert (
+        samples.pop("/to-convert/wave.png") == "ok"
+    )  # a fine image; a sticker only once converted
+    assert set(samples.values()) == {"reject"}
 
 
 def test_progress_on_a_terminal(tree):

@@ -3,6 +3,7 @@ original under its new extension, nothing written over an existing file without
 --replace, --dry-run storing nothing, --json, and the summary."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -95,3 +96,37 @@ def test_a_bad_argument_is_one_line(storage, arguments, message):
     result = run(config, *arguments)
     assert result.returncode != 0 and message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) <= 3
+
+
+def test_the_bundled_samples_convert_as_the_readme_shows(tmp_path):
+    """The README's commands on a copy of the shipped config and media: every
+    sample becomes a file check passes, of the kind the README says."""
+    shutil.copy(REPO / "config.toml", tmp_path / "config.toml")
+    shutil.copytree(REPO / "media", tmp_path / "media", ignore=shutil.ignore_patterns(".*"))
+    config = tmp_path / "config.toml"
+    dry = run(config, "--dry-run", "--json", "/to-convert")
+    assert dry.returncode == 0, dry.stderr
+    assert sorted(p.name for p in (tmp_path / "media/to-convert").iterdir()) == SAMPLES
+    for arguments in (
+        ("/to-convert/clip.mov", "/to-convert/interview.wav", "/to-convert/photo.heic"),
+        ("--as", "voice", "/to-convert/note.webm"),
+        ("--as", "sticker", "/to-convert/wave.png"),
+    ):
+        done = run(config, *arguments)
+        assert done.returncode == 0, done.stdout + done.stderr
+    made = {"clip.mp4": "video", "interview.m4a": "audio", "photo.jpg": "image"}
+    made |= {"note.ogg": "audio", "wave.webp": "sticker"}
+    checked = subprocess.run(
+        [sys.executable, "-m", "origin", "check", "--config", str(config), "--json"]
+        + [f"/to-convert/{name}" for name in made],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    reports = {r["path"].rsplit("/", 1)[1]: r for r in json.loads(checked.stdout)}
+    assert {name: r["verdict"] for name, r in reports.items()} == dict.fromkeys(made, "ok")
+    assert {name: r["whatsapp_type"] for name, r in reports.items()} == made
+
+
+SAMPLES = ["clip.mov", "interview.wav", "note.webm", "photo.heic", "wave.png"]

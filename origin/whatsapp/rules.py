@@ -190,8 +190,17 @@ def convert_hint(name: str) -> str:
     kind = _CONVERTIBLE.get(name[dot:].lower()) if dot > name.rfind("/") else None
     if kind is None:
         return "send it as a document: export it as PDF"
+    names = _names(name)
+    if names["src"].lower().endswith(".webm"):  # a browser's voice note as often as a video
+        return (
+            f"convert it to an H.264 MP4 if it is a video, to mono Ogg/Opus if it is a voice "
+            f"note, e.g. {_CONVERT['audio'].format(**names)}; {_BY_MEDIA_ORIGIN}"
+        )
     target = {"image": "a JPEG or PNG", "audio": "Ogg/Opus", "video": "an H.264 MP4"}[kind]
-    return f"convert it to {target}, e.g. {_CONVERT[kind].format(**_names(name))}"
+    return f"convert it to {target}, e.g. {_CONVERT[kind].format(**names)}; {_BY_MEDIA_ORIGIN}"
+
+
+_BY_MEDIA_ORIGIN = "media-origin convert does it, as does an upload with ?convert=true"
 
 
 def command_for(whatsapp_type: str, name: str) -> str:
