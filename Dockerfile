@@ -15,6 +15,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     MEDIA_ORIGIN_CONFIG=/etc/media-origin/config.toml
 
+# ffmpeg and ffprobe from Debian's packages: the conversions of audio and video.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ffmpeg \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 media-origin \
     && useradd --system --uid 10001 --gid media-origin --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin media-origin

@@ -54,6 +54,15 @@ def test_the_image_config_has_the_shipped_folder_policies(tmp_path):
     assert image.policies == shipped.policies
     assert image.log == shipped.log
     assert image.api.token_env == shipped.api.token_env
+    assert image.convert == shipped.convert
+
+
+def test_the_image_has_ffmpeg_from_debian_before_the_package():
+    """Without ffmpeg a container could convert pictures only (503 for the rest)."""
+    lines = (REPO / "Dockerfile").read_text().splitlines()
+    install = next(i for i, line in enumerate(lines) if "apt-get install" in line)
+    assert "ffmpeg" in lines[install] and "--no-install-recommends" in lines[install]
+    assert install < next(i for i, line in enumerate(lines) if "pip install ." in line)
 
 
 @pytest.mark.parametrize("server", ["granian", "uvicorn"])
