@@ -61,5 +61,6 @@ def test_a_sticker_fits_its_square_with_its_proportions(width, height):
     assert max(fitted_width, fitted_height) == 512 and min(fitted_width, fitted_height) >= 1
     # the long side becomes 512, the short one its share of 512 (never less than a pixel)
     long, short = max(width, height), min(width, height)
-    assert (fitted_width >= fitted_height) == (width >= height)
+    # never turned: the wider side stays the wider, or both round to 512 (1023x1024)
+    assert (fitted_width - fitted_height) * (width - height) >= 0
     assert min(fitted_width, fitted_height) == max(1, round(short * 512 / long))

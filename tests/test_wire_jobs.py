@@ -107,14 +107,24 @@ def test_a_long_conversion_is_a_job_with_progress_until_the_file_appears(tmp_pat
 
 
 def test_a_client_that_goes_away_does_not_stop_its_conversion(tmp_path, long_video):
+    """The whole body sent, then the connection closed while the conversion runs
+    (the request still waiting for its answer: job_after is long). Closing right
+    after the last byte would race the server's reading of it: that is the
+    incomplete body, which stores nothing (tests/test_faults_input.py)."""
     body = long_video.read_bytes()
-    with server(tmp_path) as origin:
+    with server(tmp_path, extra="job_after = 60") as origin:
+        jobs = origin.root / ".media-origin/jobs"
         with socket.create_connection(("127.0.0.1", origin.port)) as connection:
             connection.sendall(
                 f"PUT /gone/long.mp4 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n".encode()
                 + body
             )
+            started = time.monotonic() + 30
+            while not list(jobs.glob("*.json")) and time.monotonic() < started:
+                time.sleep(0.05)
+            record = json.loads(next(jobs.glob("*.json")).read_bytes())
+            assert record["state"] in ("queued", "running")  # gone mid-conversion
         file = origin.root / "gone/long.mp4"
         deadline = time.monotonic() + 90
         while not file.exists() and time.monotonic() < deadline:
@@ -168,7 +178,7 @@ def test_a_restart_with_a_job_in_flight_reports_it_failed_and_leaves_nothing(
 def test_without_ffmpeg_audio_and_video_are_503_and_the_rest_goes_on(tmp_path):
     mov = inputs.mov_hevc(tmp_path / "a.mov").read_bytes()
     jpeg = inputs.cmyk_jpeg(tmp_path / "c.jpg").read_bytes()
-    extra = 'ffmpeg = "/nonexistent/ffmpeg"\nffprobe = "/nonexistent/ffprobe"'
+    extra = 'ffmpeg = "/nonexistent/ffmpeg"\nffprobe = "/nonexistent/ffprobe"\njob_after = 60'
     with server(tmp_path, extra=extra) as origin:
         assert "conversion: pictures only: ffmpeg and ffprobe are not installed" in origin.stderr()
         answer = put(origin, "/video/a.mov", mov)
