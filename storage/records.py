@@ -1,4 +1,4 @@
-"""Small records the origin keeps about its own work (conversion jobs today),
+"""Small records the origin keeps about its own work (conversion jobs, media IDs),
 stored in the storage itself so that every instance over one store sees the
 same ones: under ``<root>/.media-origin/`` on a disk, under the reserved
 ``.media-origin/`` prefix in a bucket. Neither is ever served: a path with a
@@ -30,6 +30,12 @@ class Records(Protocol):
 
     async def write(self, name: str, data: bytes) -> None:
         """Store the record whole, replacing one of the same name."""
+        ...
+
+    async def create(self, name: str, data: bytes) -> bool:
+        """Store the record whole only if none of that name exists: True when this
+        call wrote it, False when another writer (another instance) was first.
+        The one way two instances agree on one value for a key."""
         ...
 
     async def delete(self, name: str) -> None: ...
@@ -74,6 +80,27 @@ class FilesystemRecords:
         finally:
             temporary.unlink(missing_ok=True)
 
+    async def create(self, name: str, data: bytes) -> bool:
+        target = self.base / _checked(name)
+        with write_errors(f"/{RESERVED}/{name}"):
+            return await asyncio.to_thread(self._create, target, data)
+
+    @staticmethod
+    def _create(target: Path, data: bytes) -> bool:
+        """Written aside, then linked into place: link(2) fails if the name exists,
+        so of two writers exactly one wins, and a reader never sees half."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
+        try:
+            with temporary.open("wb") as file:
+                file.write(data)
+            os.link(temporary, target)
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            temporary.unlink(missing_ok=True)
+
     async def delete(self, name: str) -> None:
         await asyncio.to_thread((self.base / _checked(name)).unlink, missing_ok=True)
 
@@ -96,6 +123,21 @@ class S3Records:
         await self.calls.call(
             "put_object", Key=self._key(name), Body=data, ContentType="application/json"
         )
+
+    async def create(self, name: str, data: bytes) -> bool:
+        """A conditional PUT (If-None-Match: *): the store refuses it with 412 when
+        the key exists, which S3Calls reports as Missing."""
+        try:
+            await self.calls.call(
+                "put_object",
+                Key=self._key(name),
+                Body=data,
+                ContentType="application/json",
+                IfNoneMatch="*",
+            )
+        except Missing:
+            return False
+        return True
 
     async def delete(self, name: str) -> None:
         await self.calls.call("delete_object", Key=self._key(name))

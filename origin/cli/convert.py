@@ -28,6 +28,7 @@ from origin.upload.refusal import Refused
 from origin.whatsapp.inspection import inspect_file
 from origin.whatsapp.problems import extension_of, format_size
 from storage.base import Storage
+from storage.copying import copy_to_file
 
 CHUNK = 1024 * 1024
 
@@ -130,7 +131,7 @@ async def _convert_one(
     work = await asyncio.to_thread(converter.area.new_folder)
     try:
         source = work / f"source{extension_of(name)}"
-        if not await _fetch(storage, path, source):
+        if await copy_to_file(storage, path, source) is None:
             return Outcome(name, "failed", error={"error": "not_found", "message": "no such file"})
         report = await asyncio.to_thread(inspect_file, source, name)
         folder_as = config.policies.for_path(name).convert_as
@@ -162,19 +163,6 @@ async def _convert_one(
         return Outcome(name, "failed", error={"error": refused.code, "message": refused.message})
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-async def _fetch(storage: Storage, path: str, destination: Path) -> bool:
-    opened = await storage.open_current(path)
-    if opened is None:
-        return False
-    try:
-        with destination.open("wb") as file:
-            async for chunk in opened.chunks(0, opened.stat.size):
-                file.write(chunk)
-    finally:
-        opened.close()
-    return True
 
 
 async def _store(storage: Storage, name: str, output: Path) -> None:
