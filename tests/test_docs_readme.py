@@ -32,7 +32,14 @@ def test_ci_runs_the_readme_test_command_verbatim():
 
 # The configuration reference: every table under "## Configuration" with this header.
 REFERENCE_HEADER = "| key | type | default | meaning |"
-KINDS = {"string": str, "integer": int, "number": float, "bool": bool, "array of strings": list}
+KINDS = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "bool": bool,
+    "array of strings": list,
+    "array of tables": list,
+}
 REQUIRED = "—"  # the default cell of a key that must be set
 S3_DOCUMENT = {"storage": {"backend": "s3", "bucket": "a-bucket"}}
 # Keys whose value the loaded record does not keep: what it keeps instead (unset, unset).

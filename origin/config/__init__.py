@@ -30,9 +30,11 @@ from origin.config.records import (
     ConvertConfig,
     LogConfig,
     MetricsConfig,
+    Number,
     S3Config,
     ServerConfig,
     StorageConfig,
+    WhatsAppConfig,
 )
 from origin.config.tables import config_from_document
 
@@ -52,9 +54,11 @@ __all__ = [
     "ConvertConfig",
     "LogConfig",
     "MetricsConfig",
+    "Number",
     "S3Config",
     "ServerConfig",
     "StorageConfig",
+    "WhatsAppConfig",
     "config_from_document",
     "default_config",
     "load_config",

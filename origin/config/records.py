@@ -34,6 +34,24 @@ CONVERT_KEYS = (
     "ffmpeg",
     "ffprobe",
 )
+WHATSAPP_NUMBER_KEYS = ("phone_number_id", "access_token_env")
+WHATSAPP_KEYS = (
+    "provider",
+    "base_url",
+    "api_version",
+    *WHATSAPP_NUMBER_KEYS,
+    "app_secret_env",
+    "verify_token_env",
+    "renew_days",
+    "timeout",
+    "webhook_header",
+    "numbers",
+)
+# Each provider's address, the default of [whatsapp] base_url.
+PROVIDER_BASE_URLS = {
+    "meta": "https://graph.facebook.com",
+    "360dialog": "https://waba-v2.360dialog.io",
+}
 S3_KEYS = ("bucket", "prefix", "endpoint_url", "region", "metadata_ttl", "timeout")
 # Every key config.toml may hold, by table ("policy" is each [policy."/folder"]
 # table): what the checks below accept, and what the README's reference lists.
@@ -45,6 +63,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "log": ("access", "trusted_proxies", "meta_networks"),
     "metrics": ("enabled", "token_env"),
     "convert": CONVERT_KEYS,
+    "whatsapp": WHATSAPP_KEYS,
 }
 
 
@@ -144,6 +163,49 @@ class ConvertConfig:
 
 
 @dataclass(frozen=True)
+class Number:
+    """A WhatsApp number media IDs belong to, and the token that acts for it."""
+
+    phone_number_id: str
+    token_env: str
+    token: str = field(repr=False)  # Meta's bearer token, or 360dialog's D360-API-KEY
+
+
+@dataclass(frozen=True)
+class WhatsAppConfig:
+    """The media-ID bridge; ``configured`` is False without a [whatsapp] table.
+    Secrets are read from the environment and kept out of repr()."""
+
+    configured: bool = False
+    provider: str = "meta"  # or "360dialog"
+    base_url: str = PROVIDER_BASE_URLS["meta"]
+    api_version: str = "v23.0"  # meta: requests go to {base_url}/{api_version}/...
+    numbers: tuple[Number, ...] = ()
+    app_secret_env: str = "WHATSAPP_APP_SECRET"
+    verify_token_env: str = "WHATSAPP_VERIFY_TOKEN"
+    renew_days: int = 3  # an ID is uploaded again this many days before its 30-day expiry
+    timeout: float = 10.0  # seconds for one provider call, retries included
+    webhook_header: str = "X-Webhook-Secret"  # 360dialog: a header carrying the app secret
+    app_secret: str | None = field(default=None, repr=False)
+    verify_token: str | None = field(default=None, repr=False)
+
+    @property
+    def phone_number_id(self) -> str | None:
+        """The number, when there is exactly one (``number`` may then be left out)."""
+        return self.numbers[0].phone_number_id if len(self.numbers) == 1 else None
+
+    @property
+    def access_token_env(self) -> str:
+        return self.numbers[0].token_env if len(self.numbers) == 1 else "WHATSAPP_TOKEN"
+
+    def number(self, asked: str | None) -> Number | None:
+        """The number asked for, or the only one when none is asked; None otherwise."""
+        if asked is None:
+            return self.numbers[0] if len(self.numbers) == 1 else None
+        return next((n for n in self.numbers if n.phone_number_id == asked), None)
+
+
+@dataclass(frozen=True)
 class Config:
     source: str  # the file read, or a description of the built-in default
     path: Path | None  # the file read, None for the built-in default
@@ -154,3 +216,4 @@ class Config:
     log: LogConfig = LogConfig()
     metrics: MetricsConfig = MetricsConfig()
     convert: ConvertConfig = field(default_factory=ConvertConfig)
+    whatsapp: WhatsAppConfig = field(default_factory=WhatsAppConfig)

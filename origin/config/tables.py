@@ -28,6 +28,7 @@ from origin.config.records import (
     ServerConfig,
     StorageConfig,
 )
+from origin.config.whatsapp import read_whatsapp
 from origin.http.cache_control import CacheControlError, check_response_policy, parse_cache_control
 from origin.policy import (
     CONVERT_AS,
@@ -69,6 +70,9 @@ def config_from_document(
         log=_read_log(reader, reader.table(document, "log")),
         metrics=_read_metrics(reader, reader.table(document, "metrics"), environ),
         convert=read_convert(reader, reader.table(document, "convert")),
+        whatsapp=read_whatsapp(
+            reader, reader.table(document, "whatsapp"), environ, "whatsapp" in document
+        ),
     )
 
 
