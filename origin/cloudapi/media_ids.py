@@ -1,0 +1,66 @@
+"""Media IDs as records: which ID the provider gave for which bytes, for which
+number, and when. An ID belongs to one number and lives 30 days at the provider,
+so a record is keyed by (content hash, provider, number) and read against the
+clock: valid, due for renewal (within ``renew_days`` of its expiry) or expired.
+
+Pure: the clock is a parameter (``now``, unix seconds), so renewal is tested
+by moving it rather than by waiting.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+LIFETIME = 30 * 86400  # seconds an uploaded ID persists at the provider
+SAFETY = 3600  # an ID this close to its expiry is not handed out: a send takes time
+
+
+@dataclass(frozen=True, slots=True)
+class MediaId:
+    media_id: str
+    content_hash: str  # the storage's hash of the bytes uploaded (what ?v= is cut from)
+    provider: str
+    number: str  # the phone_number_id it belongs to
+    uploaded_at: float  # unix seconds
+
+    @property
+    def expires_at(self) -> float:
+        return self.uploaded_at + LIFETIME
+
+    def valid(self, now: float) -> bool:
+        return now < self.expires_at - SAFETY
+
+    def due(self, now: float, renew_days: int) -> bool:
+        """Time to upload again: within ``renew_days`` of the expiry, or past it."""
+        return now >= self.expires_at - renew_days * 86400
+
+    def age_days(self, now: float) -> float:
+        return (now - self.uploaded_at) / 86400
+
+
+def record_name(provider: str, number: str, digest: str) -> str:
+    """The record's name under the storage's reserved area: one per key."""
+    return f"whatsapp/ids/{provider}/{number}/{digest}.json"
+
+
+def to_record(media_id: MediaId) -> bytes:
+    return json.dumps(asdict(media_id), sort_keys=True).encode()
+
+
+def from_record(data: bytes) -> MediaId | None:
+    """A record read back; None when it is not one (torn, or from elsewhere)."""
+    try:
+        fields = json.loads(data)
+        record = MediaId(**fields)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(record.media_id, str) or not isinstance(record.uploaded_at, int | float):
+        return None
+    return record
+
+
+def iso_utc(moment: float) -> str:
+    """ISO 8601 in UTC, to the second: ``2026-12-03T08:00:00Z``."""
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
