@@ -14,10 +14,14 @@ import contextlib
 import logging
 import os
 import signal
+import tempfile
+from pathlib import Path
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from origin.cloudapi.bridge import Bridge
+from origin.cloudapi.routes import handle_media
 from origin.config import Config, reloaded, resolve_config
 from origin.ops.access_log import AccessLog
 from origin.ops.health import Health
@@ -38,12 +42,15 @@ from origin.upload.api import Api
 from origin.upload.jobs import job_answer
 from storage.base import Storage, StorageUnavailable
 from storage.filesystem import FilesystemStorage
+from storage.uploads import WorkArea
 
 logger = logging.getLogger("media_origin")
 
 ALL_METHODS = b"GET, HEAD, PUT, POST, DELETE"
 _WRITES = frozenset({"PUT", "POST", "DELETE"})
 JOBS = "/_jobs/"
+WHATSAPP = "/_whatsapp/"
+BRIDGE_AREA = Path(tempfile.gettempdir()) / "media-origin-whatsapp"
 JOB_METHODS = plain(405, "Method Not Allowed: a job is only read", [(b"allow", READ_METHODS)])
 WRITES_DISABLED = plain(403, "Forbidden: writes are disabled (no API token is configured)")
 
@@ -64,6 +71,7 @@ class MediaOrigin:
         count = count_uploads if config.metrics.enabled else None
         self.api = Api(config, storage, representations, count=count)
         self.health = Health(storage, self.api.enabled, config.metrics)
+        self.bridge = Bridge(config, storage, WorkArea(BRIDGE_AREA))
         self.method_not_allowed = plain(
             405,
             "Method Not Allowed",
@@ -77,6 +85,8 @@ class MediaOrigin:
                 await send_response(send, await self.health.response(scope), method, receive)
             elif scope["path"].startswith(JOBS):
                 await self.job(method, scope, receive, send)
+            elif scope["path"].startswith(WHATSAPP):
+                await self.whatsapp(method, scope, receive, send)
             elif method == "GET" or method == "HEAD":
                 await self.read(scope, receive, send)
             else:
@@ -94,6 +104,7 @@ class MediaOrigin:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.api.conversions.stop()  # its jobs fail, saying why
+                self.bridge.close()
                 self.storage.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -158,6 +169,13 @@ class MediaOrigin:
         else:
             job = await self.api.conversions.jobs.load(scope["path"][len(JOBS) :])
             await send_response(send, job_answer(scope["path"], job), method, receive)
+
+    async def whatsapp(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """/_whatsapp/: media IDs, for the token holder (origin.cloudapi.routes)."""
+        if not self.api.enabled or not self.api.authorized(scope["headers"]):
+            await send_response(send, UNAUTHORIZED, method, receive)
+        else:
+            await handle_media(self.bridge, scope, receive, send)
 
     async def list(self, scope: Scope, receive: Receive, send: Send) -> None:
         """GET /folder/?list: for the token holder; to everyone else a folder stays a 404."""

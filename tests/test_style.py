@@ -1,5 +1,6 @@
 """ruff keeps the code to one style; run here so that CI enforces it."""
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -53,6 +54,9 @@ LAYER_RULES = {
             module, "origin.serve", "origin.upload", "origin.ops", "origin.cli", "origin.app"
         )
     ),
+    # the WhatsApp bridge sits beside the write side (links, its refusals), below
+    # the app: never operations, the command or the app; its pure core, no I/O
+    "origin/cloudapi": lambda module: not _within(module, "origin.ops", "origin.cli", "origin.app"),
     # operations observe the app from outside: never the write side or the command
     "origin/ops": lambda module: not _within(module, "origin.upload", "origin.cli", "origin.app"),
     # the config is read before anything runs: HTTP syntax and the policies only
@@ -71,7 +75,6 @@ def _within(module: str, *packages: str) -> bool:
 
 def imported_modules(source: str) -> set[str]:
     """Every module a source imports, at the top or inside a function."""
-    import ast
 
     found = set()
     for node in ast.walk(ast.parse(source)):
@@ -112,7 +115,6 @@ def test_the_layer_check_sees_imports_anywhere_in_a_module():
 
 
 def test_no_module_or_class_is_too_long_to_read():
-    import ast
 
     too_long = []
     for path in sorted([*(REPO / "origin").rglob("*.py"), *(REPO / "storage").rglob("*.py")]):
@@ -126,3 +128,21 @@ def test_no_module_or_class_is_too_long_to_read():
                 if length > MAX_CLASS_LINES:
                     too_long.append(f"{name}: class {node.name}, {length} lines")
     assert too_long == []
+
+
+PURE_CLOUDAPI = ("calls", "media_ids", "messages", "webhooks")
+
+
+def test_the_cloudapi_core_does_no_io():
+    """Requests, ID records, message bodies and webhook reading are plain values:
+    no HTTP client, no storage, no asyncio in them (client.py and bridge.py do it)."""
+    for name in PURE_CLOUDAPI:
+        tree = ast.parse((REPO / "origin" / "cloudapi" / f"{name}.py").read_text())
+        imported = {
+            alias.name if isinstance(node, ast.Import) else node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        }
+        banned = {"httpx", "asyncio", "socket", "storage", "origin.cloudapi.client"}
+        assert not {m for m in imported if m and (m.split(".")[0] in banned or m in banned)}, name

@@ -1,0 +1,235 @@
+"""Media IDs for stored files: the one place that decides whether the current
+bytes of a path have a valid ID for a number, uploads them when asked, and says
+what to put in a message — the ID when there is one, the link always.
+
+The IDs live in the storage's records, keyed by (provider, number, content
+hash), so every instance over one store shares them; a record is created with
+a conditional write, so two instances uploading the same bytes at once record
+one ID (the loser deletes its own at the provider). Reads never call the
+provider: a GET answers from the records whatever the provider's state, and an
+ID due for renewal is renewed in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from origin.cloudapi.calls import ProviderError, delete_call, upload_call
+from origin.cloudapi.client import Attachment, Client
+from origin.cloudapi.media_ids import MediaId, from_record, iso_utc, record_name, to_record
+from origin.config import Config, Number
+from origin.serve.links import version_of
+from origin.serve.paths import storage_path
+from origin.upload.refusal import Refused, refusal
+from origin.whatsapp.inspection import inspect_file
+from origin.whatsapp.problems import base_name
+from storage.base import Storage
+from storage.copying import copy_to_file
+from storage.uploads import WorkArea
+
+logger = logging.getLogger("media_origin")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """``{"id", "expires_at", "number", "link", "versioned_link"}``."""
+
+    media_id: str | None
+    expires_at: str | None
+    number: str | None
+    link: str
+    versioned_link: str
+    uploaded: bool = False  # this request uploaded (201) rather than reused (200)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.media_id,
+            "expires_at": self.expires_at,
+            "number": self.number,
+            "link": self.link,
+            "versioned_link": self.versioned_link,
+        }
+
+
+NOT_CONFIGURED = (
+    "no [whatsapp] table in the config: media IDs need a provider (README, Sending by ID)"
+)
+
+
+def links(config: Config, url_path: str, content_hash: str) -> tuple[str, str]:
+    """The plain and the versioned link of these bytes at ``url_path``."""
+    link = config.server.base_url + quote(url_path)
+    return link, f"{link}?v={version_of(content_hash)}"
+
+
+class Bridge:
+    def __init__(
+        self,
+        config: Config,
+        storage: Storage,
+        area: WorkArea,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config, self.storage, self.area, self.clock = config, storage, area, clock
+        self.whatsapp = config.whatsapp
+        self.client = Client(self.whatsapp.timeout)
+        self._renewing: set[str] = set()
+        self.background = Background()
+
+    def close(self) -> None:
+        self.background.cancel()
+        self.client.close()
+        self.area.close()
+
+    def number(self, asked: str | None) -> Number | None:
+        """The number asked for; None when the bridge is off. A 400 when several
+        are configured and none is named, a 404 for one not configured."""
+        if not self.whatsapp.configured:
+            return None
+        number = self.whatsapp.number(asked)
+        if number is None and asked is None:
+            names = ", ".join(n.phone_number_id for n in self.whatsapp.numbers)
+            raise Refused(
+                400, "number_needed", f"several numbers are configured: add ?number= ({names})"
+            )
+        if number is None:
+            raise Refused(404, "unknown_number", f"number {asked} is not configured in [whatsapp]")
+        return number
+
+    async def current(self, url_path: str, asked: str | None) -> Answer:
+        """What to put in a message now, from the records alone."""
+        number = self.number(asked)
+        _, content_hash = await self._version(url_path)
+        link, versioned = links(self.config, url_path, content_hash)
+        if number is None:
+            return Answer(None, None, None, link, versioned)
+        record = await self._record(number, content_hash)
+        now = self.clock()
+        if record is not None and record.due(now, self.whatsapp.renew_days):
+            self._renew_later(url_path, number, record)
+        if record is None or not record.valid(now):
+            return Answer(None, None, number.phone_number_id, link, versioned)
+        return Answer(
+            record.media_id, iso_utc(record.expires_at), number.phone_number_id, link, versioned
+        )
+
+    async def ensure(self, url_path: str, asked: str | None, renew: bool = False) -> Answer:
+        """A valid ID for the current bytes: the recorded one, or a new upload
+        (after the bytes pass ``check``). ``renew``: upload even if one is valid."""
+        number = self.number(asked)
+        if number is None:
+            raise Refused(503, "whatsapp_not_configured", NOT_CONFIGURED, url_path)
+        path, content_hash = await self._version(url_path)
+        record = await self._record(number, content_hash)
+        if record is not None and record.valid(self.clock()) and not renew:
+            return self._answer(url_path, number, record, uploaded=False)
+        made = await self._upload(url_path, path, number)
+        if made.content_hash != content_hash:
+            content_hash = made.content_hash  # replaced while we read: this version's ID
+        name = record_name(self.whatsapp.provider, number.phone_number_id, content_hash)
+        if record is not None:  # a renewal: the old record is replaced
+            await self.storage.records.write(name, to_record(made))
+        elif not await self.storage.records.create(name, to_record(made)):
+            winner = await self._record(number, content_hash)
+            if winner is not None:  # another instance recorded its upload first
+                self._forget_at_provider(number, made.media_id)
+                return self._answer(url_path, number, winner, uploaded=False)
+            await self.storage.records.write(name, to_record(made))
+        return self._answer(url_path, number, made, uploaded=True)
+
+    async def _version(self, url_path: str) -> tuple[str, str]:
+        path = storage_path(url_path)
+        stat = await self.storage.stat(path) if path is not None else None
+        if path is None or stat is None:
+            raise Refused(404, "not_found", f"no file is stored at {url_path}", url_path)
+        return path, await self.storage.content_hash(path, stat)
+
+    async def _record(self, number: Number, content_hash: str) -> MediaId | None:
+        name = record_name(self.whatsapp.provider, number.phone_number_id, content_hash)
+        data = await self.storage.records.read(name)
+        return from_record(data) if data is not None else None
+
+    async def _upload(self, url_path: str, path: str, number: Number) -> MediaId:
+        work = await asyncio.to_thread(self.area.new_folder)
+        try:
+            local = work / (base_name(url_path) or "file")
+            copied = await copy_to_file(self.storage, path, local)
+            if copied is None:
+                raise Refused(404, "not_found", f"no file is stored at {url_path}", url_path)
+            report = await asyncio.to_thread(inspect_file, local, url_path)
+            refused = refusal(report.problems, False, url_path)
+            if refused is not None:  # the upload API's own answer for these bytes
+                raise refused
+            content_hash = await self.storage.content_hash(path, copied)
+            call = upload_call(self.whatsapp, number, report.content_type)
+            attachment = Attachment(local, local.name, report.content_type)
+            try:
+                media_id = await asyncio.to_thread(self.client.send, call, "id", attachment)
+            except ProviderError as error:
+                raise Refused(502, f"provider_{error.code}", str(error), url_path) from None
+            return MediaId(
+                media_id, content_hash, self.whatsapp.provider, number.phone_number_id, self.clock()
+            )
+        finally:
+            await asyncio.to_thread(shutil.rmtree, work, True)
+
+    def _answer(self, url_path: str, number: Number, record: MediaId, uploaded: bool) -> Answer:
+        link, versioned = links(self.config, url_path, record.content_hash)
+        return Answer(
+            record.media_id,
+            iso_utc(record.expires_at),
+            number.phone_number_id,
+            link,
+            versioned,
+            uploaded,
+        )
+
+    def _renew_later(self, url_path: str, number: Number, record: MediaId) -> None:
+        key = f"{number.phone_number_id}:{record.content_hash}"
+        if key in self._renewing:
+            return
+        self._renewing.add(key)
+
+        async def renew() -> None:
+            try:
+                await self.ensure(url_path, number.phone_number_id, renew=True)
+            except Exception as error:  # logged: a GET never fails for a renewal
+                logger.warning("whatsapp: renewing the ID of %s failed: %s", url_path, error)
+            finally:
+                self._renewing.discard(key)
+
+        self.background.start(renew())
+
+    def _forget_at_provider(self, number: Number, media_id: str) -> None:
+        call = delete_call(self.whatsapp, number, media_id)
+
+        async def forget() -> None:
+            try:
+                await asyncio.to_thread(self.client.send, call, "success")
+            except ProviderError as error:
+                logger.warning("whatsapp: deleting media ID %s failed: %s", media_id, error)
+
+        self.background.start(forget())
+
+
+class Background:
+    """Work a request starts and does not wait for (a renewal, a best-effort
+    delete): kept so that it is not collected mid-way, and cancelled at shutdown."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def cancel(self) -> None:
+        for task in self._tasks:
+            task.cancel()
