@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from origin.cloudapi.bridge import Bridge
-from origin.cloudapi.routes import handle_media
+from origin.cloudapi.routes import WEBHOOK, handle_media, handle_webhook
 from origin.config import Config, reloaded, resolve_config
 from origin.ops.access_log import AccessLog
 from origin.ops.health import Health
@@ -171,8 +171,11 @@ class MediaOrigin:
             await send_response(send, job_answer(scope["path"], job), method, receive)
 
     async def whatsapp(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
-        """/_whatsapp/: media IDs, for the token holder (origin.cloudapi.routes)."""
-        if not self.api.enabled or not self.api.authorized(scope["headers"]):
+        """/_whatsapp/: media IDs, for the token holder; the webhook, for the provider
+        (it proves itself by its signature: origin.cloudapi.routes)."""
+        if scope["path"] == WEBHOOK:
+            await handle_webhook(self.config.whatsapp, self.storage.records, scope, receive, send)
+        elif not self.api.enabled or not self.api.authorized(scope["headers"]):
             await send_response(send, UNAUTHORIZED, method, receive)
         else:
             await handle_media(self.bridge, scope, receive, send)

@@ -40,6 +40,10 @@ class Records(Protocol):
 
     async def delete(self, name: str) -> None: ...
 
+    async def names(self, folder: str) -> list[str]:
+        """Every record under ``folder`` (``whatsapp/ids``), at any depth, by name."""
+        ...
+
 
 def _checked(name: str) -> str:
     """A record's name is the origin's own, never a client's: refuse anything odd."""
@@ -104,6 +108,18 @@ class FilesystemRecords:
     async def delete(self, name: str) -> None:
         await asyncio.to_thread((self.base / _checked(name)).unlink, missing_ok=True)
 
+    async def names(self, folder: str) -> list[str]:
+        base = self.base / _checked(folder)
+
+        def walk() -> list[str]:
+            return sorted(
+                str(path.relative_to(self.base))
+                for path in base.rglob("*")
+                if path.is_file() and not path.name.startswith(".")
+            )
+
+        return await asyncio.to_thread(walk)
+
 
 class S3Records:
     def __init__(self, calls: S3Calls) -> None:
@@ -141,3 +157,15 @@ class S3Records:
 
     async def delete(self, name: str) -> None:
         await self.calls.call("delete_object", Key=self._key(name))
+
+    async def names(self, folder: str) -> list[str]:
+        prefix = self._key(_checked(folder)) + "/"
+        start = len(self.calls.key(f"{RESERVED}/"))
+        found: list[str] = []
+        token: dict[str, str] = {}
+        while True:
+            listing = await self.calls.call("list_objects_v2", Prefix=prefix, **token)
+            found += [entry["Key"][start:] for entry in listing.get("Contents", [])]
+            if not listing.get("IsTruncated"):
+                return sorted(found)
+            token = {"ContinuationToken": listing["NextContinuationToken"]}

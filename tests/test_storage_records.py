@@ -61,3 +61,13 @@ def test_create_never_replaces(records):
         return first, second, await store.read("k.json")
 
     assert asyncio.run(scenario()) == (True, False, b"1")
+
+
+def test_names_lists_a_folders_records_at_any_depth(records):
+    async def scenario():
+        store = records()
+        for name in ("ids/a/1.json", "ids/b/2.json", "jobs/x.json"):
+            await store.write(name, b"{}")
+        return await store.names("ids"), await store.names("none")
+
+    assert asyncio.run(scenario()) == (["ids/a/1.json", "ids/b/2.json"], [])

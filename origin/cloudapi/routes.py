@@ -5,23 +5,44 @@
   the recorded one (200).
 - ``GET /_whatsapp/media/<path>[?number=…]``: what to put in a message now,
   from the records alone (``id`` null and the link when there is no valid ID).
+- ``GET /_whatsapp/webhook``: Meta's verification challenge; ``POST``: status
+  deliveries, checked for their signature and kept (the provider's, not the
+  token holder's: no API token).
 
 Every answer is JSON, errors included, with the upload API's shape.
 """
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, unquote
 
 from starlette.types import Receive, Scope, Send
 
 from origin.cloudapi.bridge import Bridge
-from origin.serve.responses import json_response
+from origin.cloudapi.statuses import MAX_DELIVERY_BYTES, authentic, keep
+from origin.cloudapi.webhooks import verification
+from origin.config import WhatsAppConfig
+from origin.serve.responses import Response, json_response, plain
 from origin.serve.sender import send_response
 from origin.upload.refusal import Refused
+from storage.records import Records
+
+
+def plain_body(status: int, text: str) -> Response:
+    """The challenge echoed exactly: Meta compares the body with what it sent."""
+    body = text.encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    return Response(status, headers, body)
+
 
 PREFIX = "/_whatsapp/"
 MEDIA = "/_whatsapp/media"
+WEBHOOK = "/_whatsapp/webhook"
 
 
 def _query(scope: Scope) -> dict[str, str]:
@@ -55,3 +76,65 @@ async def handle_media(bridge: Bridge, scope: Scope, receive: Receive, send: Sen
         await send_response(send, json_response(refused.status, refused.body()), method, receive)
         return
     await send_response(send, json_response(status, answer.to_json()), method, receive)
+
+
+async def handle_webhook(
+    config: WhatsAppConfig, records: Records, scope: Scope, receive: Receive, send: Send
+) -> None:
+    method = scope["method"]
+    if method in ("GET", "HEAD"):
+        status, text = verification(_query(scope), config.verify_token)
+        response = plain_body(status, text) if status == 200 else plain(status, text)
+        await send_response(send, response, method, receive)
+        return
+    if method != "POST":
+        await send_response(send, plain(405, "a webhook takes GET and POST"), method, receive)
+        return
+    body = await _read_body(receive)
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
+    }
+    if body is None:
+        answer = json_response(413, {"error": "too_large", "message": "a delivery is at most 1 MB"})
+    elif config.app_secret is None:
+        answer = json_response(
+            503,
+            {
+                "error": "webhook_not_configured",
+                "message": (
+                    f"set {config.app_secret_env} to the app secret that signs the deliveries"
+                ),
+            },
+        )
+    elif not authentic(config, body, headers):
+        answer = json_response(
+            401,
+            {
+                "error": "bad_signature",
+                "message": ("the delivery's signature does not match its body: nothing was stored"),
+            },
+        )
+    else:
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            payload = None
+        stored, repeated = await keep(records, payload)
+        answer = json_response(200, {"stored": stored, "repeated": repeated})
+    await send_response(send, answer, method, receive)
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The raw body (the signature is over its bytes), or None past the cap."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_DELIVERY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,3 +177,42 @@ def classify(code: int | None, details: str) -> str:
     if "expired" in text or ("media id" in text and ("invalid" in text or "not found" in text)):
         return "media_id_expired"
     return "unknown"
+
+
+def status_record(status: Status, received_at: float) -> bytes:
+    """A status as the storage keeps it (one record per ``Status.key``)."""
+    body = {
+        "wamid": status.wamid,
+        "status": status.status,
+        "timestamp": status.timestamp,
+        "recipient_id": status.recipient_id,
+        "phone_number_id": status.phone_number_id,
+        "errors": [
+            {"code": e.code, "title": e.title, "message": e.message, "details": e.details}
+            for e in status.errors
+        ],
+        "received_at": received_at,
+    }
+    return json.dumps(body, sort_keys=True).encode()
+
+
+def status_from_record(data: bytes) -> Status | None:
+    """A kept status read back; None for a torn or foreign record."""
+    try:
+        body = json.loads(data)
+        errors = tuple(
+            StatusError(
+                e.get("code"), e.get("title", ""), e.get("message", ""), e.get("details", "")
+            )
+            for e in body.get("errors", [])
+        )
+        return Status(
+            str(body["wamid"]),
+            str(body["status"]),
+            int(body["timestamp"]),
+            str(body.get("recipient_id", "")),
+            str(body.get("phone_number_id", "")),
+            errors,
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
