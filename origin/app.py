@@ -150,7 +150,10 @@ class MediaOrigin:
             elif method == "POST":
                 await self.api.post(scope, receive, send)
             else:
+                known = await self.bridge.ids_of(scope["path"])
                 await self.api.delete(scope, send)
+                if known and await self.storage.stat(storage_path(scope["path"]) or "") is None:
+                    await self.bridge.forget(known)
         except StorageUnavailable as error:
             logger.warning("storage unavailable for %s %s: %s", method, scope["path"], error)
             with contextlib.suppress(Exception):

@@ -207,3 +207,28 @@ def test_the_bridges_folder_is_reserved(tmp_path, fake):
         )
         wrong = origin.client().delete("/_whatsapp/media/x.jpg", headers=AUTH)
         assert wrong.status_code == 405 and wrong.json()["error"] == "not_allowed"
+
+
+def test_deleting_a_file_deletes_its_id_at_the_provider(tmp_path, fake):
+    with serve(tmp_path, fake) as origin:
+        put(origin, "/gone.jpg", jpeg())
+        media_id = ask_id(origin, "/gone.jpg").json()["id"]
+        assert origin.client().delete("/gone.jpg", headers=AUTH).status_code == 204
+        deadline = time.monotonic() + 5
+        while media_id not in fake.deleted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fake.deleted == [media_id]
+        assert list((origin.root / ".media-origin/whatsapp/ids").rglob("*.json")) == []
+
+
+def test_a_provider_refusing_the_delete_does_not_fail_the_files(tmp_path):
+    with FakeProvider("meta", {NUMBER: WA_TOKEN}) as fake, serve(tmp_path, fake) as origin:
+        put(origin, "/gone.jpg", jpeg())
+        ask_id(origin, "/gone.jpg")
+        fake.fail_next(400)
+        assert origin.client().delete("/gone.jpg", headers=AUTH).status_code == 204
+        deadline = time.monotonic() + 5
+        while "deleting media ID" not in origin.stderr() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "deleting media ID" in origin.stderr() and WA_TOKEN not in origin.stderr()
+        assert not (origin.root / "gone.jpg").exists()

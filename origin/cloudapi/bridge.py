@@ -143,6 +143,30 @@ class Bridge:
             await self.storage.records.write(name, to_record(made))
         return self._answer(url_path, number, made, uploaded=True)
 
+    async def ids_of(self, url_path: str) -> list[tuple[Number, MediaId]]:
+        """The IDs recorded for the bytes now at ``url_path``, for every number:
+        what a DELETE of the file takes with it."""
+        if not self.whatsapp.configured:
+            return []
+        try:
+            _, content_hash = await self._version(url_path)
+        except Refused:
+            return []
+        found = []
+        for number in self.whatsapp.numbers:
+            record = await self._record(number, content_hash)
+            if record is not None:
+                found.append((number, record))
+        return found
+
+    async def forget(self, known: list[tuple[Number, MediaId]]) -> None:
+        """The file is gone: its IDs are deleted at the provider (best effort,
+        in the background, logged) and their records dropped."""
+        for number, record in known:
+            name = record_name(record.provider, number.phone_number_id, record.content_hash)
+            await self.storage.records.delete(name)
+            self._forget_at_provider(number, record.media_id)
+
     async def _version(self, url_path: str) -> tuple[str, str]:
         path = storage_path(url_path)
         stat = await self.storage.stat(path) if path is not None else None
