@@ -23,7 +23,7 @@ from urllib.parse import quote
 from origin.cloudapi.calls import ProviderError, delete_call, upload_call
 from origin.cloudapi.client import Attachment, Client
 from origin.cloudapi.media_ids import MediaId, from_record, iso_utc, record_name, to_record
-from origin.config import Config, Number
+from origin.config import Config, Number, WhatsAppConfig
 from origin.serve.links import version_of
 from origin.serve.paths import storage_path
 from origin.upload.refusal import Refused, refusal
@@ -31,6 +31,7 @@ from origin.whatsapp.inspection import inspect_file
 from origin.whatsapp.problems import base_name
 from storage.base import Storage
 from storage.copying import copy_to_file
+from storage.records import Records
 from storage.uploads import WorkArea
 
 logger = logging.getLogger("media_origin")
@@ -68,6 +69,21 @@ def links(config: Config, url_path: str, content_hash: str) -> tuple[str, str]:
     return link, f"{link}?v={version_of(content_hash)}"
 
 
+def chosen_number(whatsapp: WhatsAppConfig, asked: str | None) -> Number | None:
+    """The number asked for; None when the bridge is off. A 400 when several
+    are configured and none is named, a 404 for one not configured."""
+    if not whatsapp.configured:
+        return None
+    number = whatsapp.number(asked)
+    if number is None and asked is None:
+        names = ", ".join(n.phone_number_id for n in whatsapp.numbers)
+        needed = f"several numbers are configured: add ?number= ({names})"
+        raise Refused(400, "number_needed", needed)
+    if number is None:
+        raise Refused(404, "unknown_number", f"number {asked} is not configured in [whatsapp]")
+    return number
+
+
 class Bridge:
     def __init__(
         self,
@@ -81,30 +97,16 @@ class Bridge:
         self.client = Client(self.whatsapp.timeout)
         self._renewing: set[str] = set()
         self.background = Background()
+        self.ids = IdRecords(storage.records)
 
     def close(self) -> None:
         self.background.cancel()
         self.client.close()
         self.area.close()
 
-    def number(self, asked: str | None) -> Number | None:
-        """The number asked for; None when the bridge is off. A 400 when several
-        are configured and none is named, a 404 for one not configured."""
-        if not self.whatsapp.configured:
-            return None
-        number = self.whatsapp.number(asked)
-        if number is None and asked is None:
-            names = ", ".join(n.phone_number_id for n in self.whatsapp.numbers)
-            raise Refused(
-                400, "number_needed", f"several numbers are configured: add ?number= ({names})"
-            )
-        if number is None:
-            raise Refused(404, "unknown_number", f"number {asked} is not configured in [whatsapp]")
-        return number
-
     async def current(self, url_path: str, asked: str | None) -> Answer:
         """What to put in a message now, from the records alone."""
-        number = self.number(asked)
+        number = chosen_number(self.whatsapp, asked)
         _, content_hash = await self._version(url_path)
         link, versioned = links(self.config, url_path, content_hash)
         if number is None:
@@ -122,7 +124,7 @@ class Bridge:
     async def ensure(self, url_path: str, asked: str | None, renew: bool = False) -> Answer:
         """A valid ID for the current bytes: the recorded one, or a new upload
         (after the bytes pass ``check``). ``renew``: upload even if one is valid."""
-        number = self.number(asked)
+        number = chosen_number(self.whatsapp, asked)
         if number is None:
             raise Refused(503, "whatsapp_not_configured", NOT_CONFIGURED, url_path)
         path, content_hash = await self._version(url_path)
@@ -132,15 +134,10 @@ class Bridge:
         made = await self._upload(url_path, path, number)
         if made.content_hash != content_hash:
             content_hash = made.content_hash  # replaced while we read: this version's ID
-        name = record_name(self.whatsapp.provider, number.phone_number_id, content_hash)
-        if record is not None:  # a renewal: the old record is replaced
-            await self.storage.records.write(name, to_record(made))
-        elif not await self.storage.records.create(name, to_record(made)):
-            winner = await self._record(number, content_hash)
-            if winner is not None:  # another instance recorded its upload first
-                self._forget_at_provider(number, made.media_id)
-                return self._answer(url_path, number, winner, uploaded=False)
-            await self.storage.records.write(name, to_record(made))
+        winner = await self.ids.keep(made, replacing=record is not None)
+        if winner != made:  # another instance recorded its upload first
+            self._forget_at_provider(number, made.media_id)
+            return self._answer(url_path, number, winner, uploaded=False)
         return self._answer(url_path, number, made, uploaded=True)
 
     async def ids_of(self, url_path: str) -> list[tuple[Number, MediaId]]:
@@ -163,8 +160,7 @@ class Bridge:
         """The file is gone: its IDs are deleted at the provider (best effort,
         in the background, logged) and their records dropped."""
         for number, record in known:
-            name = record_name(record.provider, number.phone_number_id, record.content_hash)
-            await self.storage.records.delete(name)
+            await self.ids.drop(record)
             self._forget_at_provider(number, record.media_id)
 
     async def _version(self, url_path: str) -> tuple[str, str]:
@@ -175,9 +171,7 @@ class Bridge:
         return path, await self.storage.content_hash(path, stat)
 
     async def _record(self, number: Number, content_hash: str) -> MediaId | None:
-        name = record_name(self.whatsapp.provider, number.phone_number_id, content_hash)
-        data = await self.storage.records.read(name)
-        return from_record(data) if data is not None else None
+        return await self.ids.get(self.whatsapp.provider, number.phone_number_id, content_hash)
 
     async def _upload(self, url_path: str, path: str, number: Number) -> MediaId:
         work = await asyncio.to_thread(self.area.new_folder)
@@ -240,6 +234,34 @@ class Bridge:
                 logger.warning("whatsapp: deleting media ID %s failed: %s", media_id, error)
 
         self.background.start(forget())
+
+
+class IdRecords:
+    """The media-ID records in the storage: one per (provider, number, content hash)."""
+
+    def __init__(self, records: Records) -> None:
+        self.records = records
+
+    async def get(self, provider: str, number: str, content_hash: str) -> MediaId | None:
+        data = await self.records.read(record_name(provider, number, content_hash))
+        return from_record(data) if data is not None else None
+
+    async def keep(self, made: MediaId, replacing: bool) -> MediaId:
+        """The record kept for ``made``'s key: ``made`` itself, or the one another
+        writer created first (a conditional create decides; a renewal replaces)."""
+        name = record_name(made.provider, made.number, made.content_hash)
+        if replacing or await self.records.create(name, to_record(made)):
+            if replacing:
+                await self.records.write(name, to_record(made))
+            return made
+        winner = await self.get(made.provider, made.number, made.content_hash)
+        if winner is None:  # a torn record where the winner's should be: ours instead
+            await self.records.write(name, to_record(made))
+            return made
+        return winner
+
+    async def drop(self, record: MediaId) -> None:
+        await self.records.delete(record_name(record.provider, record.number, record.content_hash))
 
 
 class Background:
