@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -53,6 +54,19 @@ def _checked(name: str) -> str:
     return name
 
 
+def _aside_then(target: Path, data: bytes, place: Callable[[Path, Path], None]) -> None:
+    """Write ``data`` beside ``target``, then ``place`` it (os.replace, or os.link
+    for a name that must not exist yet): a reader never sees half a record."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
+    try:
+        with temporary.open("wb") as file:
+            file.write(data)
+        place(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 class FilesystemRecords:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.base = Path(root) / RESERVED
@@ -75,14 +89,7 @@ class FilesystemRecords:
 
     @staticmethod
     def _write(target: Path, data: bytes) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
-        try:
-            with temporary.open("wb") as file:
-                file.write(data)
-            os.replace(temporary, target)
-        finally:
-            temporary.unlink(missing_ok=True)
+        _aside_then(target, data, os.replace)
 
     async def create(self, name: str, data: bytes) -> bool:
         target = self.base / _checked(name)
@@ -91,19 +98,12 @@ class FilesystemRecords:
 
     @staticmethod
     def _create(target: Path, data: bytes) -> bool:
-        """Written aside, then linked into place: link(2) fails if the name exists,
-        so of two writers exactly one wins, and a reader never sees half."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
+        """link(2) fails if the name exists: of two writers exactly one wins."""
         try:
-            with temporary.open("wb") as file:
-                file.write(data)
-            os.link(temporary, target)
-            return True
+            _aside_then(target, data, os.link)
         except FileExistsError:
             return False
-        finally:
-            temporary.unlink(missing_ok=True)
+        return True
 
     async def delete(self, name: str) -> None:
         await asyncio.to_thread((self.base / _checked(name)).unlink, missing_ok=True)

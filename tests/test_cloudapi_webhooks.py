@@ -2,8 +2,6 @@
 body (right, wrong, missing, one byte altered), statuses read leniently out of
 Meta's envelope, and failed statuses classified from Meta's real wording."""
 
-import hashlib
-import hmac
 import json
 
 import pytest
@@ -19,52 +17,14 @@ from origin.cloudapi.webhooks import (
     statuses,
     verification,
 )
+from tests.helpers.webhooks import FAILED, envelope
+from tests.helpers.webhooks import signed as webhook_signature
 
 SECRET = "app-secret"
 
 
-def envelope(*statuses_: dict) -> dict:
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "WABA",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "15550001111",
-                                "phone_number_id": "1234567890",
-                            },
-                            "statuses": list(statuses_),
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-
-
-FAILED = {
-    "id": "wamid.HBgLMTU1NTAwMDExMTEVAgARGBI=",
-    "status": "failed",
-    "timestamp": "1800000000",
-    "recipient_id": "491512345678",
-    "errors": [
-        {
-            "code": 131053,
-            "title": "Media upload error",
-            "message": "Media upload error",
-            "error_data": {"details": "Downloading media from weblink failed with http code 404"},
-        }
-    ],
-}
-
-
 def signed(body: bytes, secret: str = SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return webhook_signature(body, secret)
 
 
 def test_verification_answers_the_challenge_only_to_the_right_token():

@@ -2,14 +2,13 @@
 signature over the raw body (right, wrong, missing, one byte altered), 360dialog's
 shared header, a repeated delivery stored once, and an answer within a second."""
 
-import hashlib
-import hmac
 import json
 import time
 
 import pytest
 
 from tests.helpers.servers import start_server, write_config
+from tests.helpers.webhooks import FAILED, delivery, signed
 
 APP_SECRET = "app-secret-5566"
 VERIFY = "verify-token-9911"
@@ -19,46 +18,10 @@ ENV = {
     "WHATSAPP_APP_SECRET": APP_SECRET,
     "WHATSAPP_VERIFY_TOKEN": VERIFY,
 }
-FAILED = {
-    "id": "wamid.HBgLMTU1NTAwMDExMTEVAgARGBI=",
-    "status": "failed",
-    "timestamp": "1800000000",
-    "recipient_id": "491512345678",
-    "errors": [
-        {
-            "code": 131053,
-            "title": "Media upload error",
-            "error_data": {"details": "Downloading media from weblink failed with http code 404"},
-        }
-    ],
-}
-
-
-def delivery(*statuses):
-    return json.dumps(
-        {
-            "object": "whatsapp_business_account",
-            "entry": [
-                {
-                    "id": "W",
-                    "changes": [
-                        {
-                            "field": "messages",
-                            "value": {
-                                "messaging_product": "whatsapp",
-                                "metadata": {"phone_number_id": "1234567890"},
-                                "statuses": list(statuses),
-                            },
-                        }
-                    ],
-                }
-            ],
-        }
-    ).encode()
 
 
 def signature(body: bytes) -> str:
-    return "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return signed(body, APP_SECRET)
 
 
 def serve(tmp_path, provider="meta"):

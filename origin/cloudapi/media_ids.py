@@ -36,9 +36,6 @@ class MediaId:
         """Time to upload again: within ``renew_days`` of the expiry, or past it."""
         return now >= self.expires_at - renew_days * 86400
 
-    def age_days(self, now: float) -> float:
-        return (now - self.uploaded_at) / 86400
-
 
 def record_name(provider: str, number: str, digest: str) -> str:
     """The record's name under the storage's reserved area: one per key."""

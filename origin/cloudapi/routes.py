@@ -15,7 +15,7 @@ Every answer is JSON, errors included, with the upload API's shape.
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from starlette.types import Receive, Scope, Send
 
@@ -23,22 +23,11 @@ from origin.cloudapi.bridge import Bridge
 from origin.cloudapi.statuses import MAX_DELIVERY_BYTES, authentic, keep
 from origin.cloudapi.webhooks import verification
 from origin.config import WhatsAppConfig
-from origin.serve.responses import Response, json_response, plain
+from origin.serve.responses import json_response, plain, text_response
 from origin.serve.sender import send_response
 from origin.upload.refusal import Refused
+from origin.upload.request import query
 from storage.records import Records
-
-
-def plain_body(status: int, text: str) -> Response:
-    """The challenge echoed exactly: Meta compares the body with what it sent."""
-    body = text.encode()
-    headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store"),
-    ]
-    return Response(status, headers, body)
-
 
 PREFIX = "/_whatsapp/"
 MEDIA = "/_whatsapp/media"
@@ -46,8 +35,8 @@ WEBHOOK = "/_whatsapp/webhook"
 
 
 def _query(scope: Scope) -> dict[str, str]:
-    parsed = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-    return {key: values[-1] for key, values in parsed.items()}
+    """The last value of each query parameter."""
+    return {key: values[-1] for key, values in query(scope).items()}
 
 
 async def handle_media(bridge: Bridge, scope: Scope, receive: Receive, send: Send) -> None:
@@ -84,7 +73,7 @@ async def handle_webhook(
     method = scope["method"]
     if method in ("GET", "HEAD"):
         status, text = verification(_query(scope), config.verify_token)
-        response = plain_body(status, text) if status == 200 else plain(status, text)
+        response = text_response(status, text.encode()) if status == 200 else plain(status, text)
         await send_response(send, response, method, receive)
         return
     if method != "POST":
