@@ -179,6 +179,10 @@ def test_the_lifespan_shutdown_publishes_the_counts_of_a_worker_among_several(
         (b"expires=99&sig=abc123", "expires=99&sig=REDACTED"),
         (b"v=1&token=t0ken&x=2", "v=1&token=REDACTED&x=2"),
         (b"sig=", "sig=REDACTED"),
+        (
+            b"hub.mode=subscribe&hub.verify_token=v3r1fy&hub.challenge=7",
+            "hub.mode=subscribe&hub.verify_token=REDACTED&hub.challenge=7",
+        ),
         (b"design=abc123", "design=abc123"),  # a name that only ends in "sig"
         # percent-encoded names are the names parse_qs, and so verify(), reads
         (b"expires=99&si%67=abc123", "expires=99&si%67=REDACTED"),

@@ -35,7 +35,9 @@ PIECES_CHARS = 200  # the field names and punctuation around them
 # label set counted is kept for the life of the process).
 COUNTED_METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"})
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-SECRET_NAMES = frozenset({"sig", "token"})  # query parameters never written to the log
+# Query parameters never written to the log: a signature, a token, and the
+# verify token Meta sends with its webhook challenge.
+SECRET_NAMES = frozenset({"sig", "token", "hub.verify_token"})
 
 
 class AccessLog:
