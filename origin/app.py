@@ -25,7 +25,12 @@ from origin.cloudapi.routes import WEBHOOK, handle_media, handle_webhook
 from origin.config import Config, reloaded, resolve_config
 from origin.ops.access_log import AccessLog
 from origin.ops.health import Health
-from origin.ops.metrics import InstrumentedStorage, count_uploads
+from origin.ops.metrics import (
+    InstrumentedStorage,
+    count_media_ids,
+    count_statuses,
+    count_uploads,
+)
 from origin.serve.files import Files
 from origin.serve.paths import RESERVED_PATHS, storage_path
 from origin.serve.representations import Representations
@@ -68,10 +73,13 @@ class MediaOrigin:
         self.storage = storage
         representations = Representations(storage, config.policies)
         self.files = Files(storage, representations, config.policies, config.api.signing_key)
-        count = count_uploads if config.metrics.enabled else None
-        self.api = Api(config, storage, representations, count=count)
+        counting = config.metrics.enabled
+        self.api = Api(config, storage, representations, count_uploads if counting else None)
         self.health = Health(storage, self.api.enabled, config.metrics)
-        self.bridge = Bridge(config, storage, WorkArea(BRIDGE_AREA))
+        self.bridge = Bridge(
+            config, storage, WorkArea(BRIDGE_AREA), count_media_ids if counting else None
+        )
+        self.count_statuses = count_statuses if counting else None
         self.method_not_allowed = plain(
             405,
             "Method Not Allowed",
@@ -177,7 +185,14 @@ class MediaOrigin:
         """/_whatsapp/: media IDs, for the token holder; the webhook, for the provider
         (it proves itself by its signature: origin.cloudapi.routes)."""
         if scope["path"] == WEBHOOK:
-            await handle_webhook(self.config.whatsapp, self.storage.records, scope, receive, send)
+            await handle_webhook(
+                self.config.whatsapp,
+                self.storage.records,
+                self.count_statuses,
+                scope,
+                receive,
+                send,
+            )
         elif not self.api.enabled or not self.api.authorized(scope["headers"]):
             await send_response(send, UNAUTHORIZED, method, receive)
         else:

@@ -15,7 +15,20 @@ from tests.helpers.servers import REPO, SIGNED_INVOICES_CONFIG, start_server
 SCRIPT = Path(sys.executable).parent / "media-origin"
 ENV = {"MEDIA_ORIGIN_TOKEN": "newcomer-token", "MEDIA_ORIGIN_SIGNING_KEY": "newcomer-key"}
 CONFIG = SIGNED_INVOICES_CONFIG
-COMMANDS = ("serve", "check", "explain", "upload", "sign", "completion")
+COMMANDS = (
+    "serve",
+    "check",
+    "convert",
+    "explain",
+    "upload",
+    "sign",
+    "completion",
+    "whatsapp",
+    "whatsapp upload",
+    "whatsapp renew",
+    "whatsapp message",
+    "whatsapp failures",
+)
 
 
 @pytest.fixture
@@ -119,7 +132,7 @@ def test_a_given_config_is_still_read_by_client_commands(elsewhere):
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_a_description_and_examples(command, elsewhere):
-    result = run(command, "--help", cwd=elsewhere)
+    result = run(*command.split(), "--help", cwd=elsewhere)
     assert result.returncode == 0
     description = result.stdout.split("\n\n")[1]
     assert description and not description.startswith(("positional", "options"))
@@ -150,6 +163,9 @@ def test_bash_completion_completes_commands_options_and_choices(elsewhere):
     assert "--server" not in complete("media-origin", "upload", "--")  # deprecated: hidden
     (elsewhere / "photo.jpg").write_bytes(b"")
     assert complete("media-origin", "upload", "pho") == ["photo.jpg"]
+    assert complete("media-origin", "whatsapp", "re") == ["renew"]
+    assert "--older-than" in complete("media-origin", "whatsapp", "renew", "--")
+    assert complete("media-origin", "whatsapp", "message", "--by", "") == ["id", "link"]
 
 
 def test_zsh_completion_uses_the_bash_one_through_bashcompinit(elsewhere):

@@ -13,6 +13,7 @@ from origin.cloudapi.media_ids import (
     iso_utc,
     record_name,
     to_record,
+    to_renew,
 )
 
 DAY = 86400
@@ -61,3 +62,22 @@ def test_records_round_trip_and_a_torn_one_is_none():
 def test_times_are_iso_8601_utc():
     assert iso_utc(0) == "1970-01-01T00:00:00Z"
     assert iso_utc(ID.expires_at) == "2027-02-14T08:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("age_days", "older_than", "chosen"),
+    [
+        (1, None, False),  # not due: left alone
+        (27.5, None, True),  # due (renew_days 3): renewed
+        (1, 0, True),  # --older-than 0: every ID
+        (19.9, 20, False),
+        (20, 20, True),
+    ],
+)
+def test_renew_chooses_the_due_ids_or_those_older_than_asked(age_days, older_than, chosen):
+    assert to_renew(ID, UPLOADED + age_days * DAY, older_than, 3) is chosen
+
+
+def test_a_record_without_a_path_reads_back_with_an_empty_one():
+    old = to_record(ID).replace(b', "path": ""', b"")
+    assert b'"path"' not in old and from_record(old) == ID

@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from origin.cli.completion import completion_script
 from origin.cli.errors import CommandError
-from origin.cli.parser import build_parser, completion_script
+from origin.cli.parser import build_parser
 from origin.config import (
     CONFIG_ENV,
     SIGNING_KEY_ENV,
@@ -40,12 +41,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return COMMANDS[args.command](config, args, out)
     except CommandError as error:
-        print(f"media-origin {args.command}: {error}", file=sys.stderr)
+        print(f"media-origin {_named(args)}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         # Ctrl-C is the operator's own choice: no traceback, the shell's usual 130.
         print(f"media-origin {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _named(args: argparse.Namespace) -> str:
+    """``whatsapp renew``: the command as typed, for its error lines."""
+    action = getattr(args, "action", None)
+    return f"{args.command} {action}" if action else args.command
 
 
 class QuietPipe:
@@ -234,6 +241,26 @@ def sign(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
     return run_sign(config, args.path, args.ttl, out)
 
 
+def whatsapp(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
+    import time
+
+    from origin.cli import whatsapp as bridge
+    from origin.cli.failures import run_failures
+
+    if args.action == "upload":
+        return bridge.run_upload(config, args.paths, args.number, args.json, out)
+    if args.action == "renew":
+        return bridge.run_renew(config, args.older_than, args.json, out, time.time())
+    if args.action == "message":
+        request = bridge.MessageRequest(
+            args.path, args.to, args.caption, args.by, args.number, args.send
+        )
+        return bridge.run_message(config, request, out)
+    seconds, text = args.since
+    log = Path(args.access_log) if args.access_log else None
+    return run_failures(config, seconds, text, log, args.json, out, time.time())
+
+
 def serve(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
     from origin.cli.ports import refuse_if_served
     from origin.cli.servers import RUNNERS
@@ -272,4 +299,5 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace, QuietPipe], int]] = {
     "explain": explain,
     "upload": upload,
     "sign": sign,
+    "whatsapp": whatsapp,
 }

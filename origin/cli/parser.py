@@ -1,6 +1,6 @@
 """The command line's grammar: the parser of ``media-origin`` and its subcommands,
-their help texts and argument checks, and the shell completion scripts built
-from that parser (so they never disagree with it)."""
+their help texts and argument checks (``origin.cli.completion`` builds the
+shell completion from it)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,49 @@ HELP: dict[str, tuple[str, str]] = {
         "  media-origin sign /invoices/INV-0001.pdf\n"
         "  media-origin sign /invoices/INV-0001.pdf --ttl 10m",
     ),
+    "whatsapp": (
+        "Media IDs for stored files and the failures the status webhooks reported,\n"
+        "through the provider of the config's [whatsapp] table (README, Sending by ID).",
+        "examples:\n"
+        "  media-origin whatsapp upload /campaigns/promo.jpg\n"
+        "  media-origin whatsapp message /campaigns/promo.jpg --to 15551234567\n"
+        "  media-origin whatsapp renew --older-than 20\n"
+        "  media-origin whatsapp failures --since 24h --access-log access.log",
+    ),
+    "whatsapp upload": (
+        "Upload stored files to the provider and print their media IDs; the bytes are\n"
+        "checked first, and a valid ID recorded for the same bytes is reused.\n"
+        "Exit 1 if any file could not be uploaded.",
+        "examples:\n"
+        "  media-origin whatsapp upload /campaigns/promo.jpg /docs/prices.pdf\n"
+        "  media-origin whatsapp upload --number 1234567890 --json /campaigns",
+    ),
+    "whatsapp renew": (
+        "Upload again the recorded IDs that are due (within [whatsapp] renew_days of\n"
+        "their 30-day expiry), or every ID uploaded at least --older-than DAYS ago.\n"
+        "Exit 1 if any renewal failed.",
+        "examples:\n"
+        "  media-origin whatsapp renew\n"
+        "  media-origin whatsapp renew --older-than 0     # every ID, now",
+    ),
+    "whatsapp message": (
+        "Print the JSON body of a send-media request for a stored file, by its media\n"
+        "ID (uploaded when needed) or its versioned link; --send posts it to the\n"
+        "provider's messages endpoint and prints the message's wamid instead.",
+        "examples:\n"
+        "  media-origin whatsapp message /campaigns/promo.jpg --to 15551234567\n"
+        "  media-origin whatsapp message /docs/prices.pdf --to 15551234567 --by link\n"
+        "  media-origin whatsapp message /campaigns/promo.jpg --to 15551234567 --send",
+    ),
+    "whatsapp failures": (
+        "Print the failed messages the status webhooks reported, grouped by cause, with\n"
+        "the advice for each, joined to the file sent and Meta's fetches of it (from a\n"
+        "JSON access log given with --access-log).",
+        "examples:\n"
+        "  media-origin whatsapp failures\n"
+        "  media-origin whatsapp failures --since 24h --access-log /var/log/media-origin.log\n"
+        "  media-origin whatsapp failures --json | jq '.[].cause'",
+    ),
     "completion": (
         "Print a shell completion script for media-origin.",
         "examples:\n"
@@ -97,10 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"media-origin {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, summary: str) -> argparse.ArgumentParser:
+    def command(name: str, summary: str, within=commands) -> argparse.ArgumentParser:
         description, epilog = HELP[name]
-        return commands.add_parser(
-            name,
+        return within.add_parser(
+            name.split()[-1],
             help=summary,
             description=description,
             epilog=epilog,
@@ -173,9 +216,66 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument(
         "--ttl", default="1h", type=_duration, help="how long the link works (default: 1h)"
     )
+    whatsapp = command("whatsapp", "media IDs and failed messages (README: Sending by ID)")
+    _whatsapp_commands(whatsapp, command)
     completion = command("completion", "print a shell completion script (bash or zsh)")
     completion.add_argument("shell", choices=("bash", "zsh"))
     return parser
+
+
+def _whatsapp_commands(whatsapp: argparse.ArgumentParser, command) -> None:
+    actions = whatsapp.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def action(name: str, summary: str) -> argparse.ArgumentParser:
+        parser = command(f"whatsapp {name}", summary, within=actions)
+        _config_option(parser)
+        return parser
+
+    def number(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--number", metavar="ID", help="the phone_number_id (needed when several are set)"
+        )
+
+    upload = action("upload", "upload stored files and print their media IDs")
+    number(upload)
+    upload.add_argument("--json", action="store_true", help="print a JSON list of outcomes")
+    upload.add_argument("paths", nargs="+", metavar="PATH", help="stored files or folders")
+    renew = action("renew", "upload again the IDs that are due, or older than DAYS")
+    renew.add_argument(
+        "--older-than", metavar="DAYS", type=_days, help="every ID uploaded DAYS ago or more"
+    )
+    renew.add_argument("--json", action="store_true", help="print a JSON list of outcomes")
+    message = action("message", "print (or --send) a send-media request body")
+    message.add_argument("path", metavar="PATH", help="a stored file, e.g. /campaigns/promo.jpg")
+    message.add_argument("--to", required=True, metavar="NUMBER", help="the recipient (E.164)")
+    message.add_argument("--caption", metavar="TEXT", help="for an image, video or document")
+    message.add_argument(
+        "--by", choices=("id", "link"), help="media ID or link (default: id with [whatsapp])"
+    )
+    number(message)
+    message.add_argument("--send", action="store_true", help="post it, print the wamid")
+    failures = action("failures", "print the failed messages, by cause, with advice")
+    failures.add_argument(
+        "--since", default="1h", type=_since, help="statuses stamped this recently (default: 1h)"
+    )
+    failures.add_argument(
+        "--access-log", metavar="FILE", help="the server's JSON access log, for Meta's fetches"
+    )
+    failures.add_argument("--json", action="store_true", help="print a JSON list of failures")
+
+
+def _days(value: str) -> float:
+    try:
+        days = float(value)
+    except ValueError:
+        days = -1.0
+    if not 0 <= days <= 3650:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days (0 or more)")
+    return days
+
+
+def _since(value: str) -> tuple[int, str]:
+    return _duration(value), value
 
 
 def _workers(value: str) -> int:
@@ -229,57 +329,3 @@ def _port(value: str) -> int:
     if not 0 < port < 65536:
         raise argparse.ArgumentTypeError(f"{port} is not a TCP port (1 to 65535)")
     return port
-
-
-def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
-    """A completion script made from the parser itself, so it never lags behind it:
-    subcommands, then each one's options, the choices of an option that has some,
-    and file names everywhere else. zsh runs the bash one through bashcompinit."""
-    commands = _subcommands(parser)
-    lines = [
-        f"# media-origin completion, generated by 'media-origin completion {shell}'",
-    ]
-    if shell == "zsh":
-        lines += ["autoload -U +X bashcompinit && bashcompinit"]
-    lines += [
-        "_media_origin() {",
-        '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"',
-        '    local command="${COMP_WORDS[1]}"',
-        '    if [ "$COMP_CWORD" -eq 1 ]; then',
-        f'        COMPREPLY=($(compgen -W "{" ".join(commands)} --help --version" -- "$cur"))',
-        "        return",
-        "    fi",
-        '    case "$command $prev" in',
-    ]
-    for name, sub in commands.items():
-        for action in sub._actions:
-            if action.choices and action.option_strings:
-                for option in action.option_strings:
-                    words = " ".join(action.choices)
-                    lines.append(
-                        f'        "{name} {option}") COMPREPLY=($(compgen -W "{words}"'
-                        ' -- "$cur")); return;;'
-                    )
-    lines += ["    esac", '    case "$command" in']
-    for name, sub in commands.items():
-        options = [
-            option
-            for action in sub._actions
-            if action.help != argparse.SUPPRESS
-            for option in action.option_strings
-        ]
-        positional = [a for a in sub._actions if not a.option_strings and a.choices]
-        words = " ".join(options + [c for a in positional for c in a.choices])
-        lines.append(
-            f'        {name}) COMPREPLY=($(compgen -W "{words}" -- "$cur"))\n'
-            '            [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"));;'
-        )
-    lines += ["    esac", "}", "complete -o filenames -F _media_origin media-origin", ""]
-    return "\n".join(lines)
-
-
-def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from origin.cloudapi.calls import ProviderError, delete_call, upload_call
 from origin.cloudapi.client import Attachment, Client
-from origin.cloudapi.media_ids import MediaId, from_record, iso_utc, record_name, to_record
+from origin.cloudapi.media_ids import IDS, MediaId, from_record, iso_utc, record_name, to_record
 from origin.config import Config, Number, WhatsAppConfig
 from origin.serve.links import version_of
 from origin.serve.paths import storage_path
@@ -84,15 +84,35 @@ def chosen_number(whatsapp: WhatsAppConfig, asked: str | None) -> Number | None:
     return number
 
 
+def answer_for(
+    config: Config, url_path: str, number: Number, record: MediaId, uploaded: bool
+) -> Answer:
+    """The answer that hands out ``record`` for the bytes at ``url_path``."""
+    link, versioned = links(config, url_path, record.content_hash)
+    expires = iso_utc(record.expires_at)
+    return Answer(record.media_id, expires, number.phone_number_id, link, versioned, uploaded)
+
+
+async def stored_version(storage: Storage, url_path: str) -> tuple[str, str]:
+    path = storage_path(url_path)
+    stat = await storage.stat(path) if path is not None else None
+    if path is None or stat is None:
+        raise Refused(404, "not_found", f"no file is stored at {url_path}", url_path)
+    return path, await storage.content_hash(path, stat)
+
+
 class Bridge:
     def __init__(
         self,
         config: Config,
         storage: Storage,
         area: WorkArea,
+        count: Callable[[str, str | None], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``count(result, reason)``: told of each upload (the app's metrics, when on)."""
         self.config, self.storage, self.area, self.clock = config, storage, area, clock
+        self.count = count or (lambda result, reason: None)
         self.whatsapp = config.whatsapp
         self.client = Client(self.whatsapp.timeout)
         self._renewing: set[str] = set()
@@ -107,7 +127,7 @@ class Bridge:
     async def current(self, url_path: str, asked: str | None) -> Answer:
         """What to put in a message now, from the records alone."""
         number = chosen_number(self.whatsapp, asked)
-        _, content_hash = await self._version(url_path)
+        _, content_hash = await self.version(url_path)
         link, versioned = links(self.config, url_path, content_hash)
         if number is None:
             return Answer(None, None, None, link, versioned)
@@ -117,9 +137,7 @@ class Bridge:
             self._renew_later(url_path, number, record)
         if record is None or not record.valid(now):
             return Answer(None, None, number.phone_number_id, link, versioned)
-        return Answer(
-            record.media_id, iso_utc(record.expires_at), number.phone_number_id, link, versioned
-        )
+        return answer_for(self.config, url_path, number, record, uploaded=False)
 
     async def ensure(self, url_path: str, asked: str | None, renew: bool = False) -> Answer:
         """A valid ID for the current bytes: the recorded one, or a new upload
@@ -127,18 +145,23 @@ class Bridge:
         number = chosen_number(self.whatsapp, asked)
         if number is None:
             raise Refused(503, "whatsapp_not_configured", NOT_CONFIGURED, url_path)
-        path, content_hash = await self._version(url_path)
+        path, content_hash = await self.version(url_path)
         record = await self._record(number, content_hash)
         if record is not None and record.valid(self.clock()) and not renew:
-            return self._answer(url_path, number, record, uploaded=False)
-        made = await self._upload(url_path, path, number)
+            return answer_for(self.config, url_path, number, record, uploaded=False)
+        try:
+            made = await self._upload(url_path, path, number)
+        except Refused as refused:
+            self.count("failed", refused.code)
+            raise
+        self.count("renewed" if renew else "uploaded", None)
         if made.content_hash != content_hash:
             content_hash = made.content_hash  # replaced while we read: this version's ID
         winner = await self.ids.keep(made, replacing=record is not None)
         if winner != made:  # another instance recorded its upload first
             self._forget_at_provider(number, made.media_id)
-            return self._answer(url_path, number, winner, uploaded=False)
-        return self._answer(url_path, number, made, uploaded=True)
+            return answer_for(self.config, url_path, number, winner, uploaded=False)
+        return answer_for(self.config, url_path, number, made, uploaded=True)
 
     async def ids_of(self, url_path: str) -> list[tuple[Number, MediaId]]:
         """The IDs recorded for the bytes now at ``url_path``, for every number:
@@ -146,7 +169,7 @@ class Bridge:
         if not self.whatsapp.configured:
             return []
         try:
-            _, content_hash = await self._version(url_path)
+            _, content_hash = await self.version(url_path)
         except Refused:
             return []
         found = []
@@ -163,12 +186,9 @@ class Bridge:
             await self.ids.drop(record)
             self._forget_at_provider(number, record.media_id)
 
-    async def _version(self, url_path: str) -> tuple[str, str]:
-        path = storage_path(url_path)
-        stat = await self.storage.stat(path) if path is not None else None
-        if path is None or stat is None:
-            raise Refused(404, "not_found", f"no file is stored at {url_path}", url_path)
-        return path, await self.storage.content_hash(path, stat)
+    async def version(self, url_path: str) -> tuple[str, str]:
+        """(storage path, content hash) of the bytes now at ``url_path``; 404 without."""
+        return await stored_version(self.storage, url_path)
 
     async def _record(self, number: Number, content_hash: str) -> MediaId | None:
         return await self.ids.get(self.whatsapp.provider, number.phone_number_id, content_hash)
@@ -192,21 +212,15 @@ class Bridge:
             except ProviderError as error:
                 raise Refused(502, f"provider_{error.code}", str(error), url_path) from None
             return MediaId(
-                media_id, content_hash, self.whatsapp.provider, number.phone_number_id, self.clock()
+                media_id,
+                content_hash,
+                self.whatsapp.provider,
+                number.phone_number_id,
+                self.clock(),
+                url_path,
             )
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
-
-    def _answer(self, url_path: str, number: Number, record: MediaId, uploaded: bool) -> Answer:
-        link, versioned = links(self.config, url_path, record.content_hash)
-        return Answer(
-            record.media_id,
-            iso_utc(record.expires_at),
-            number.phone_number_id,
-            link,
-            versioned,
-            uploaded,
-        )
 
     def _renew_later(self, url_path: str, number: Number, record: MediaId) -> None:
         key = f"{number.phone_number_id}:{record.content_hash}"
@@ -245,6 +259,15 @@ class IdRecords:
     async def get(self, provider: str, number: str, content_hash: str) -> MediaId | None:
         data = await self.records.read(record_name(provider, number, content_hash))
         return from_record(data) if data is not None else None
+
+    async def every(self, provider: str) -> list[MediaId]:
+        found = []
+        for name in await self.records.names(f"{IDS}/{provider}"):
+            data = await self.records.read(name)
+            record = from_record(data) if data is not None else None
+            if record is not None:
+                found.append(record)
+        return found
 
     async def keep(self, made: MediaId, replacing: bool) -> MediaId:
         """The record kept for ``made``'s key: ``made`` itself, or the one another

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 LIFETIME = 30 * 86400  # seconds an uploaded ID persists at the provider
+IDS = "whatsapp/ids"  # the records' folder in the storage's reserved area
 SAFETY = 3600  # an ID this close to its expiry is not handed out: a send takes time
 
 
@@ -24,6 +25,7 @@ class MediaId:
     provider: str
     number: str  # the phone_number_id it belongs to
     uploaded_at: float  # unix seconds
+    path: str = ""  # the stored path it was uploaded from (what ``whatsapp renew`` reads again)
 
     @property
     def expires_at(self) -> float:
@@ -39,7 +41,7 @@ class MediaId:
 
 def record_name(provider: str, number: str, digest: str) -> str:
     """The record's name under the storage's reserved area: one per key."""
-    return f"whatsapp/ids/{provider}/{number}/{digest}.json"
+    return f"{IDS}/{provider}/{number}/{digest}.json"
 
 
 def to_record(media_id: MediaId) -> bytes:
@@ -55,7 +57,17 @@ def from_record(data: bytes) -> MediaId | None:
         return None
     if not isinstance(record.media_id, str) or not isinstance(record.uploaded_at, int | float):
         return None
+    if not isinstance(record.path, str):
+        return None
     return record
+
+
+def to_renew(record: MediaId, now: float, older_than_days: float | None, renew_days: int) -> bool:
+    """``whatsapp renew``'s choice: uploaded at least ``older_than_days`` ago (0:
+    every ID), or, without it, the IDs due as the server would renew them."""
+    if older_than_days is None:
+        return record.due(now, renew_days)
+    return now - record.uploaded_at >= older_than_days * 86400
 
 
 def iso_utc(moment: float) -> str:

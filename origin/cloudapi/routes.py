@@ -15,13 +15,14 @@ Every answer is JSON, errors included, with the upload API's shape.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from urllib.parse import unquote
 
 from starlette.types import Receive, Scope, Send
 
 from origin.cloudapi.bridge import Bridge
 from origin.cloudapi.statuses import MAX_DELIVERY_BYTES, authentic, keep
-from origin.cloudapi.webhooks import verification
+from origin.cloudapi.webhooks import Status, verification
 from origin.config import WhatsAppConfig
 from origin.serve.responses import json_response, plain, text_response
 from origin.serve.sender import send_response
@@ -68,8 +69,14 @@ async def handle_media(bridge: Bridge, scope: Scope, receive: Receive, send: Sen
 
 
 async def handle_webhook(
-    config: WhatsAppConfig, records: Records, scope: Scope, receive: Receive, send: Send
+    config: WhatsAppConfig,
+    records: Records,
+    count: Callable[[list[Status]], None] | None,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
 ) -> None:
+    """``count`` is given the statuses newly kept (the app's metrics, when on)."""
     method = scope["method"]
     if method in ("GET", "HEAD"):
         status, text = verification(_query(scope), config.verify_token)
@@ -109,7 +116,9 @@ async def handle_webhook(
         except ValueError:
             payload = None
         stored, repeated = await keep(records, payload)
-        answer = json_response(200, {"stored": stored, "repeated": repeated})
+        if count is not None:
+            count(stored)
+        answer = json_response(200, {"stored": len(stored), "repeated": repeated})
     await send_response(send, answer, method, receive)
 
 

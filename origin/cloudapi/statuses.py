@@ -37,13 +37,16 @@ def authentic(config: WhatsAppConfig, body: bytes, headers: dict[str, str]) -> b
     return shared_header_valid(config.app_secret, headers.get(config.webhook_header.lower()))
 
 
-async def keep(records: Records, payload: object, now: float | None = None) -> tuple[int, int]:
-    """(stored, repeated): each status of the delivery written once."""
+async def keep(
+    records: Records, payload: object, now: float | None = None
+) -> tuple[list[Status], int]:
+    """(the statuses stored, how many were repeats): each status written once."""
     received = time.time() if now is None else now
-    stored = repeated = 0
+    stored: list[Status] = []
+    repeated = 0
     for status in statuses(payload):
         if await records.create(f"{STATUSES}/{status.key}.json", status_record(status, received)):
-            stored += 1
+            stored.append(status)
         else:
             repeated += 1
     return stored, repeated

@@ -179,6 +179,23 @@ def classify(code: int | None, details: str) -> str:
     return "unknown"
 
 
+def first_error(status: Status) -> StatusError | None:
+    return status.errors[0] if status.errors else None
+
+
+def cause_of(status: Status) -> str | None:
+    """A failed status's cause (from its first error); None for any other status."""
+    if status.status != "failed":
+        return None
+    error = first_error(status)
+    return classify(error.code, said(error)) if error is not None else "unknown"
+
+
+def said(error: StatusError) -> str:
+    """What the error says about the media: its details, else its message."""
+    return error.details or error.message
+
+
 def status_record(status: Status, received_at: float) -> bytes:
     """A status as the storage keeps it (one record per ``Status.key``)."""
     body = {

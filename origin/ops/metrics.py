@@ -23,6 +23,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+from origin.cloudapi.webhooks import Status, cause_of, first_error
 from origin.ops.request_counts import MULTIPROCESS_ENV, RequestCollector
 
 UPLOADS = Counter(
@@ -31,6 +32,29 @@ UPLOADS = Counter(
 REJECTIONS = Counter(
     "media_origin_upload_rejections_total", "Refused uploads, by the rule's code.", ("reason",)
 )
+MEDIA_IDS = Counter(
+    "media_origin_whatsapp_media_ids_total",
+    "Media-ID uploads, by result (uploaded, renewed or failed).",
+    ("result",),
+)
+MEDIA_ID_FAILURES = Counter(
+    "media_origin_whatsapp_media_id_failures_total",
+    "Media-ID uploads that failed, by reason (the refusal's code).",
+    ("reason",),
+)
+STATUSES = Counter(
+    "media_origin_whatsapp_statuses_total",
+    "Webhook statuses kept (each once), by status and first error code.",
+    ("status", "code"),
+)
+FAILURE_CAUSES = Counter(
+    "media_origin_whatsapp_failure_causes_total",
+    "Failed messages from the status webhooks, by classified cause.",
+    ("cause",),
+)
+# Status names counted under their own name: only an authenticated delivery is
+# counted, but a label set is kept for the life of the process, so bounded anyway.
+KNOWN_STATUSES = frozenset({"sent", "delivered", "read", "failed", "deleted", "warning"})
 STORAGE_LATENCY = Histogram(
     "media_origin_storage_operation_seconds",
     "Storage operations, by operation.",
@@ -62,6 +86,27 @@ def count_uploads(stored: int, refused_code: str | None) -> None:
     if refused_code is not None:
         UPLOADS.labels("refused").inc()
         REJECTIONS.labels(refused_code).inc()
+
+
+def count_media_ids(result: str, reason: str | None) -> None:
+    """One media-ID upload done (``uploaded``, ``renewed``) or ``failed``, and why."""
+    MEDIA_IDS.labels(result).inc()
+    if reason is not None:
+        MEDIA_ID_FAILURES.labels(reason).inc()
+
+
+def count_statuses(statuses: list[Status]) -> None:
+    """Statuses newly kept from a webhook delivery (a repeat is not counted again)."""
+    for status in statuses:
+        error = first_error(status)
+        code = error.code if error is not None else None
+        STATUSES.labels(
+            status.status if status.status in KNOWN_STATUSES else "other",
+            str(code) if code is not None and 0 <= code < 10_000_000 else "none",
+        ).inc()
+        cause = cause_of(status)
+        if cause is not None:
+            FAILURE_CAUSES.labels(cause).inc()
 
 
 class InstrumentedStorage:
