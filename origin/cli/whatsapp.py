@@ -168,7 +168,7 @@ def format_outcomes(outcomes: list[Outcome]) -> str:
     counts = ", ".join(
         f"{sum(o.state == state for o in outcomes)} {state}"
         for state in states
-        if state in ("uploaded", "failed") or any(o.state == state for o in outcomes)
+        if state == "failed" or any(o.state == state for o in outcomes)
     )
     files = "1 ID" if len(outcomes) == 1 else f"{len(outcomes)} IDs"
     lines.append(f"{files}: {counts}" if outcomes else "no IDs to renew")
