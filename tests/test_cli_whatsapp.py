@@ -6,11 +6,13 @@ link, posted with --send."""
 
 import json
 import shutil
+import time
 
 import pytest
 
 from origin.cli.main import main
 from origin.cloudapi.media_ids import LIFETIME
+from origin.serve.links import verify
 from tests.helpers import media as fx
 from tests.helpers.fake_provider import FakeProvider
 from tests.helpers.servers import REPO
@@ -252,3 +254,23 @@ def test_an_id_past_its_lifetime_is_uploaded_again(setup, fake, capsys):
     age(root, LIFETIME / 86400)
     code, out, _ = run(capsys, "upload", "/campaigns/promo.png")
     assert code == 0 and out.startswith("uploaded ") and len(fake.uploads()) == 2
+
+
+def test_a_link_into_a_signed_folder_is_a_signed_one(tmp_path, monkeypatch, capsys):
+    """Meta's fetch of an unsigned link there would be a 403: a 131053 later."""
+    monkeypatch.setenv("CLI_SIGNING_KEY", "cli-signing-key")
+    storage_with_samples(tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[storage]\nroot = "media"\n\n[api]\nsigning_key_env = "CLI_SIGNING_KEY"\n\n'
+        '[policy."/catalog"]\nsigned = true\n'
+    )
+    run = command_runner(config)
+    code, out, err = run(capsys, "message", "/catalog/price-list.pdf", "--to", TO, "--by", "link")
+    assert code == 0, err
+    link = json.loads(out)["document"]["link"]
+    path, _, query = link.removeprefix("http://127.0.0.1:8080").partition("?")
+    assert verify(b"cli-signing-key", path, query, time.time()) is None  # valid, for a day
+    assert verify(b"cli-signing-key", path, query, time.time() + 2 * 86400) is not None
+    code, out, _ = run(capsys, "message", "/campaigns/promo.png", "--to", TO, "--by", "link")
+    assert "?v=" in json.loads(out)["image"]["link"]  # not signed: the versioned link
