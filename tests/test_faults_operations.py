@@ -127,12 +127,22 @@ class Watch:
                     self.failures.append(f"the server exited with {exit_status}")
                     return
                 try:
-                    status = http.get(self.path).status_code
+                    status = self._get(http)
                 except httpx.HTTPError as error:
                     self.failures.append(f"{type(error).__name__}: {error}")
                 else:
                     if status != 200:
                         self.failures.append(f"status {status}")
+
+    def _get(self, http: httpx.Client) -> int:
+        """A probe's status. A kept-alive connection that a stopping worker closes
+        just as the probe is sent on it is closed without an answer: HTTP/1.1
+        lets a client send an idempotent request again (RFC 9112, 9.3.1), and
+        every real client does, once, on a new connection; that one must answer."""
+        try:
+            return http.get(self.path).status_code
+        except httpx.RemoteProtocolError:
+            return httpx.get(self.running.url + self.path, timeout=5).status_code
 
 
 def served_cache_control(running: RunningServer, path: str) -> str:

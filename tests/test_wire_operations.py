@@ -272,8 +272,10 @@ def test_metrics_add_up_across_workers(tmp_path, server_name):
         "--server",
         server_name,
     ]
-    folders_before = metrics_folders()
-    with start_server(config, root, command=command) as server:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    folders_before = metrics_folders(temporary)
+    with start_server(config, root, command=command, env={"TMPDIR": str(temporary)}) as server:
         for _ in range(20):  # new connections: both workers take some
             assert httpx.get(server.url + "/a.pdf").status_code == 200
         key = (
@@ -284,7 +286,7 @@ def test_metrics_add_up_across_workers(tmp_path, server_name):
         assert wait_for_metric(server, key, 20, PUBLISH_DELAY + 2) == 20
         time.sleep(PUBLISH_DELAY + 0.5)  # and nothing is counted twice
         assert metric_values(server)[key] == 20
-        [folder] = metrics_folders() - folders_before
+        [folder] = metrics_folders(temporary) - folders_before
         assert list(folder.glob("requests-*.json"))  # the workers' published counts
         # A reload replaces the workers: what the old ones counted stays counted.
         # (That a stopping worker publishes at once, not by its timer, is
@@ -337,8 +339,7 @@ def wait_for_metric(server, key: tuple, expected: float, timeout: float) -> floa
     return value
 
 
-def metrics_folders() -> set[Path]:
-    """The multi-process metrics folders ``serve --workers N`` has made in the temp dir."""
-    import tempfile
-
-    return set(Path(tempfile.gettempdir()).glob("media-origin-metrics-*"))
+def metrics_folders(temporary: Path) -> set[Path]:
+    """The multi-process metrics folders ``serve --workers N`` has made in its temp
+    dir (the test's own: another test's server may be making one at the same time)."""
+    return set(temporary.glob("media-origin-metrics-*"))
