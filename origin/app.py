@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -146,7 +147,7 @@ class MediaOrigin:
         by the API itself, in JSON; one that escapes it still gets its 503 or 504
         here. Anything else is a bug, logged with its traceback, because granian
         answers an app's exception with a bare 500 and logs nothing."""
-        try:
+        async with failures_answered(method, scope["path"], send, receive):
             if method not in _WRITES:
                 await send_response(send, self.method_not_allowed, method, receive)
             elif not self.api.enabled:
@@ -161,15 +162,7 @@ class MediaOrigin:
                 known = await self.bridge.ids_of(scope["path"])
                 await self.api.delete(scope, send)
                 if known and await self.storage.stat(storage_path(scope["path"]) or "") is None:
-                    await self.bridge.forget(known)
-        except StorageUnavailable as error:
-            logger.warning("storage unavailable for %s %s: %s", method, scope["path"], error)
-            with contextlib.suppress(Exception):
-                await send_response(send, storage_failed(error), method, receive)
-        except Exception:
-            logger.exception("%s %s failed", method, scope["path"])
-            with contextlib.suppress(Exception):
-                await send_response(send, INTERNAL_ERROR, method, receive)
+                    await self.bridge.forget(known, scope["path"])
 
     async def job(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
         """GET /_jobs/<id>: a conversion's state, for the token holder."""
@@ -183,7 +176,14 @@ class MediaOrigin:
 
     async def whatsapp(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
         """/_whatsapp/: media IDs, for the token holder; the webhook, for the provider
-        (it proves itself by its signature: origin.cloudapi.routes)."""
+        (it proves itself by its signature: origin.cloudapi.routes). A storage
+        failure is a 503 (the provider delivers a status again), as for writes."""
+        async with failures_answered(method, scope["path"], send, receive):
+            await self.whatsapp_routes(method, scope, receive, send)
+
+    async def whatsapp_routes(
+        self, method: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         if scope["path"] == WEBHOOK:
             await handle_webhook(
                 self.config.whatsapp,
@@ -210,6 +210,25 @@ class MediaOrigin:
             await send_response(send, UNAUTHORIZED, method, receive)
         else:
             await self.api.listing(scope, send)
+
+
+@contextlib.asynccontextmanager
+async def failures_answered(
+    method: str, path: str, send: Send, receive: Receive
+) -> AsyncIterator[None]:
+    """A storage failure answered 503 or 504 in JSON, anything else logged with its
+    traceback and answered 500 (granian answers an app's exception with a bare 500
+    and logs nothing); when the answer had already begun, nothing more is sent."""
+    try:
+        yield
+    except StorageUnavailable as error:
+        logger.warning("storage unavailable for %s %s: %s", method, path, error)
+        with contextlib.suppress(Exception):
+            await send_response(send, storage_failed(error), method, receive)
+    except Exception:
+        logger.exception("%s %s failed", method, path)
+        with contextlib.suppress(Exception):
+            await send_response(send, INTERNAL_ERROR, method, receive)
 
 
 def make_storage(config: Config, diagnostic: bool = False) -> Storage:

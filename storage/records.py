@@ -102,6 +102,8 @@ class FilesystemRecords:
         try:
             _aside_then(target, data, os.link)
         except FileExistsError:
+            if not target.is_file():  # a file where a folder should be: not a lost race
+                raise
             return False
         return True
 

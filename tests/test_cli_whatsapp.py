@@ -173,15 +173,18 @@ def test_the_message_body_of_each_media_type_by_link_and_by_id(setup, fake, caps
     assert len(fake.uploads()) == 1 and fake.sent == []
 
 
-def test_a_caption_goes_where_whatsapp_shows_one(setup, capsys):
+def test_a_caption_goes_where_whatsapp_shows_one(setup, fake, capsys):
     run, _ = setup
-    code, out, _ = run(capsys, "message", "/video/teaser.mp4", "--to", TO, "--caption", "New!")
-    assert code == 0 and json.loads(out)["video"]["caption"] == "New!"
+    code, out, _ = run(
+        capsys, "message", "video/teaser.mp4", "--to", TO, "--by", "link", "--caption", "New!"
+    )
+    assert code == 0 and json.loads(out)["video"]["caption"] == "New!"  # the first / optional
     code, out, err = run(capsys, "message", "/voice/greeting.ogg", "--to", TO, "--caption", "x")
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith("media-origin whatsapp message: WhatsApp shows no caption on audio")
     code, _, err = run(capsys, "message", "/campaigns/promo.png", "--to", "call me")
     assert code == 2 and "E.164" in err and err.count("\n") == 1
+    assert fake.uploads() == []  # a body that cannot be sent uploads nothing first
 
 
 def test_send_posts_the_body_as_printed_and_prints_the_wamid(setup, fake, capsys):

@@ -115,6 +115,9 @@ def test_any_envelope_is_read_without_an_exception(payload):
         (131053, "Downloading media from weblink failed with http code 503", "origin_http_error"),
         (131053, "Downloading media from weblink failed with http code 429", "origin_http_error"),
         (131053, "Unsupported mime type text/html", "redirect_or_html"),
+        (131053, "Downloading media from weblink failed with http code 302", "redirect_or_html"),
+        (131053, "Downloading media from weblink failed with http code 301", "redirect_or_html"),
+        (130429, "Rate limit hit", "unknown"),  # sending too fast: not Meta's fetch limit
         (
             131053,
             "Unsupported Audio mime type audio/opus. Please use one of audio/ogg; "

@@ -71,3 +71,13 @@ def test_names_lists_a_folders_records_at_any_depth(records):
         return await store.names("ids"), await store.names("none")
 
     assert asyncio.run(scenario()) == (["ids/a/1.json", "ids/b/2.json"], [])
+
+
+def test_a_file_where_the_folder_should_be_is_an_error_not_a_lost_race(tmp_path):
+    """A 'False' would tell the webhook the status was kept by someone else: it
+    would answer 200 and Meta would never deliver the status again."""
+    records = FilesystemRecords(tmp_path)
+    (tmp_path / ".media-origin/whatsapp").mkdir(parents=True)
+    (tmp_path / ".media-origin/whatsapp/statuses").write_text("not a folder")
+    with pytest.raises(OSError):
+        asyncio.run(records.create("whatsapp/statuses/a.json", b"{}"))

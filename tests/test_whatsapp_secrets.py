@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from origin.cli.main import main
 from tests.helpers.fake_provider import FakeProvider
 from tests.helpers.servers import REPO, start_server, write_config
@@ -24,14 +26,15 @@ SECRETS = {
 AUTH = {"Authorization": f"Bearer {SECRETS['SECRET_API_TOKEN']}"}
 
 
-def test_no_secret_appears_anywhere(tmp_path, monkeypatch, capsys, caplog):
+@pytest.mark.parametrize("provider", ["meta", "360dialog"])
+def test_no_secret_appears_anywhere(tmp_path, monkeypatch, capsys, caplog, provider):
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
     root = tmp_path / "media"
     (root / "campaigns").mkdir(parents=True)
     shutil.copyfile(REPO / "media/campaigns/promo.png", root / "campaigns/promo.png")
     seen: list[str] = []
-    with FakeProvider("meta", {NUMBER: SECRETS["WHATSAPP_TOKEN"]}) as fake:
+    with FakeProvider(provider, {NUMBER: SECRETS["WHATSAPP_TOKEN"]}) as fake:
         body = f"""
             [api]
             token_env = "SECRET_API_TOKEN"
@@ -43,6 +46,7 @@ def test_no_secret_appears_anywhere(tmp_path, monkeypatch, capsys, caplog):
             enabled = true
 
             [whatsapp]
+            provider = "{provider}"
             base_url = "{fake.base_url}"
             phone_number_id = "{NUMBER}"
             timeout = 3
@@ -63,8 +67,12 @@ def test_no_secret_appears_anywhere(tmp_path, monkeypatch, capsys, caplog):
                     )
                 )
             hook = delivery(FAILED)
-            for signature in (signed(hook, SECRETS["WHATSAPP_APP_SECRET"]), "sha256=00", None):
-                headers = {"X-Hub-Signature-256": signature} if signature else {}
+            secret = SECRETS["WHATSAPP_APP_SECRET"]
+            for signature in (signed(hook, secret), "sha256=00", None):
+                if provider == "meta":
+                    headers = {"X-Hub-Signature-256": signature} if signature else {}
+                else:  # the secret itself in the configured header
+                    headers = {"X-Webhook-Secret": secret if signature else "wrong"}
                 answered(client.post("/_whatsapp/webhook", content=hook, headers=headers))
             ask = {"path": "/campaigns/promo.png"}
             fake.fail_next(401)  # the provider refuses the token

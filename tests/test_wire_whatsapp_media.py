@@ -232,3 +232,47 @@ def test_a_provider_refusing_the_delete_does_not_fail_the_files(tmp_path):
             time.sleep(0.05)
         assert "deleting media ID" in origin.stderr() and WA_TOKEN not in origin.stderr()
         assert not (origin.root / "gone.jpg").exists()
+
+
+def test_an_id_two_paths_share_is_deleted_with_the_last_of_them(tmp_path):
+    """Same bytes, same ID (the key is the content hash): deleting one of the files
+    must not take the ID from under the other, whose sender was promised 30 days."""
+    with FakeProvider("meta", {NUMBER: WA_TOKEN}) as fake, serve(tmp_path, fake) as origin:
+        put(origin, "/p/a.jpg", jpeg())
+        put(origin, "/p/b.jpg", jpeg())
+        first = ask_id(origin, "/p/a.jpg").json()["id"]
+        assert ask_id(origin, "/p/b.jpg").json()["id"] == first and len(fake.uploads()) == 1
+        assert origin.client().delete("/p/a.jpg", headers=AUTH).status_code == 204
+        time.sleep(0.3)  # what a background delete would have taken
+        still = origin.client().get("/_whatsapp/media/p/b.jpg", headers=AUTH).json()
+        assert still["id"] == first and fake.deleted == []
+        assert origin.client().delete("/p/b.jpg", headers=AUTH).status_code == 204
+        deadline = time.monotonic() + 5
+        while not fake.deleted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fake.deleted == [first]
+        assert list((origin.root / ".media-origin/whatsapp/ids").rglob("*.json")) == []
+
+
+def test_a_percent_encoded_name_is_asked_for_as_it_is_served(tmp_path):
+    with FakeProvider("meta", {NUMBER: WA_TOKEN}) as fake, serve(tmp_path, fake) as origin:
+        (origin.root / "p").mkdir()
+        (origin.root / "p/a%41.jpg").write_bytes(jpeg())  # the name has a literal %41
+        assert origin.client().get("/p/a%2541.jpg").status_code == 200
+        made = ask_id(origin, "/p/a%41.jpg")
+        assert made.status_code == 201, made.text
+        asked = origin.client().get("/_whatsapp/media/p/a%2541.jpg", headers=AUTH)
+        assert asked.status_code == 200 and asked.json()["id"] == made.json()["id"]
+
+
+def test_a_broken_store_is_an_answer_and_a_logged_error_not_a_bare_500(tmp_path):
+    """The records' folder made a file: every read and write of it fails."""
+    with FakeProvider("meta", {NUMBER: WA_TOKEN}) as fake, serve(tmp_path, fake) as origin:
+        put(origin, "/a.jpg", jpeg())
+        (origin.root / ".media-origin/whatsapp").mkdir(parents=True, exist_ok=True)
+        (origin.root / ".media-origin/whatsapp/ids").write_text("not a folder")
+        asked = origin.client().get("/_whatsapp/media/a.jpg", headers=AUTH)
+        assert asked.status_code == 500 and "server log" in asked.text
+        assert "GET /_whatsapp/media/a.jpg failed" in origin.stderr()
+        assert "Traceback" in origin.stderr() and WA_TOKEN not in origin.stderr()
+        assert origin.client().get("/a.jpg").status_code == 200  # serving goes on

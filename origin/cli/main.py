@@ -252,8 +252,9 @@ def whatsapp(config: Config, args: argparse.Namespace, out: QuietPipe) -> int:
     if args.action == "renew":
         return bridge.run_renew(config, args.older_than, args.json, out, time.time())
     if args.action == "message":
+        path = "/" + args.path.lstrip("/")  # a stored path, with or without its first /
         request = bridge.MessageRequest(
-            args.path, args.to, args.caption, args.by, args.number, args.send
+            path, args.to, args.caption, args.by, args.number, args.send
         )
         return bridge.run_message(config, request, out)
     seconds, text = args.since

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from origin.app import make_storage
 from origin.cli.convert import stored_names
 from origin.cli.errors import CommandError
-from origin.cloudapi.bridge import NOT_CONFIGURED, Bridge, chosen_number, links
+from origin.cloudapi.bridge import NOT_CONFIGURED, Bridge, chosen_number, links, stored_version
 from origin.cloudapi.calls import ProviderError, message_call
 from origin.cloudapi.media_ids import MediaId, to_renew
 from origin.cloudapi.messages import MessageError, message_body
@@ -121,17 +121,25 @@ def run_renew(
 
 
 async def _renew_one(bridge: Bridge, record: MediaId) -> Outcome:
-    """An ID is renewed for the bytes it was made from, at the path it was made
-    from: a file since replaced or removed has no bytes to renew."""
-    if not record.path:
+    """An ID is renewed for the bytes it was made from, read from a path that
+    still holds them: bytes no stored path holds any more have nothing to renew."""
+    if not record.paths:
         return _skipped(record.media_id, "recorded before paths were: renewed when next asked for")
-    try:
-        _, content_hash = await bridge.version(record.path)
-    except Refused:
-        return _skipped(record.path, "the file is no longer stored")
-    if content_hash != record.content_hash:
-        return _skipped(record.path, "the file was replaced since: its new bytes get their own ID")
-    return await _ensure(bridge, record.path, record.number, renew=True)
+    replaced = False
+    for path in record.paths:
+        try:
+            _, content_hash = await stored_version(bridge.storage, path)
+        except Refused:
+            continue
+        if content_hash == record.content_hash:
+            return await _ensure(bridge, path, record.number, renew=True)
+        replaced = True
+    why = (
+        "the file was replaced since: its new bytes get their own ID"
+        if replaced
+        else "the file is no longer stored"
+    )
+    return _skipped(record.paths[0], why)
 
 
 def _skipped(path: str, why: str) -> Outcome:
@@ -198,6 +206,8 @@ def run_message(config: Config, request: MessageRequest, out: TextIO) -> int:
 
     async def compose(bridge: Bridge) -> tuple[dict[str, Any], str | None]:
         whatsapp_type = await _whatsapp_type(bridge.storage, request.path)
+        # --to and --caption checked before anything is uploaded or sent
+        message_body(request.to, whatsapp_type, None, "https://", request.caption)
         if by == "id":
             media_id, link = (await bridge.ensure(request.path, number)).media_id, None
         else:
@@ -232,7 +242,7 @@ def run_message(config: Config, request: MessageRequest, out: TextIO) -> int:
 async def _link_for_meta(config: Config, bridge: Bridge, url_path: str) -> str:
     """The versioned link; in a signed folder, a signed link (valid as long as
     the upload API's), since Meta's fetch of an unsigned one would get a 403."""
-    _, content_hash = await bridge.version(url_path)
+    _, content_hash = await stored_version(bridge.storage, url_path)
     key = config.api.signing_key
     if config.policies.for_path(url_path).signed and key is not None:
         expires = int(time.time()) + SIGNED_URL_SECONDS

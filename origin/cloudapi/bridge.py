@@ -17,12 +17,21 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from origin.cloudapi.calls import ProviderError, delete_call, upload_call
 from origin.cloudapi.client import Attachment, Client
-from origin.cloudapi.media_ids import IDS, MediaId, from_record, iso_utc, record_name, to_record
+from origin.cloudapi.media_ids import (
+    IDS,
+    MediaId,
+    from_record,
+    iso_utc,
+    record_name,
+    to_record,
+    with_path,
+    without_path,
+)
 from origin.config import Config, Number, WhatsAppConfig
 from origin.serve.links import version_of
 from origin.serve.paths import storage_path
@@ -94,6 +103,7 @@ def answer_for(
 
 
 async def stored_version(storage: Storage, url_path: str) -> tuple[str, str]:
+    """(storage path, content hash) of the bytes now at ``url_path``; 404 without."""
     path = storage_path(url_path)
     stat = await storage.stat(path) if path is not None else None
     if path is None or stat is None:
@@ -127,7 +137,7 @@ class Bridge:
     async def current(self, url_path: str, asked: str | None) -> Answer:
         """What to put in a message now, from the records alone."""
         number = chosen_number(self.whatsapp, asked)
-        _, content_hash = await self.version(url_path)
+        _, content_hash = await stored_version(self.storage, url_path)
         link, versioned = links(self.config, url_path, content_hash)
         if number is None:
             return Answer(None, None, None, link, versioned)
@@ -145,9 +155,10 @@ class Bridge:
         number = chosen_number(self.whatsapp, asked)
         if number is None:
             raise Refused(503, "whatsapp_not_configured", NOT_CONFIGURED, url_path)
-        path, content_hash = await self.version(url_path)
+        path, content_hash = await stored_version(self.storage, url_path)
         record = await self._record(number, content_hash)
         if record is not None and record.valid(self.clock()) and not renew:
+            record = await self.ids.used_at(record, url_path)
             return answer_for(self.config, url_path, number, record, uploaded=False)
         try:
             made = await self._upload(url_path, path, number)
@@ -155,11 +166,15 @@ class Bridge:
             self.count("failed", refused.code)
             raise
         self.count("renewed" if renew else "uploaded", None)
-        if made.content_hash != content_hash:
-            content_hash = made.content_hash  # replaced while we read: this version's ID
-        winner = await self.ids.keep(made, replacing=record is not None)
+        # A renewal replaces its record (keeping its paths); bytes replaced while
+        # they were read are a new key, created like any first upload.
+        replacing = record is not None and record.content_hash == made.content_hash
+        if replacing and record is not None:
+            made = with_path(replace(made, paths=record.paths), url_path)
+        winner = await self.ids.keep(made, replacing)
         if winner != made:  # another instance recorded its upload first
             self._forget_at_provider(number, made.media_id)
+            winner = await self.ids.used_at(winner, url_path)
             return answer_for(self.config, url_path, number, winner, uploaded=False)
         return answer_for(self.config, url_path, number, made, uploaded=True)
 
@@ -169,7 +184,7 @@ class Bridge:
         if not self.whatsapp.configured:
             return []
         try:
-            _, content_hash = await self.version(url_path)
+            _, content_hash = await stored_version(self.storage, url_path)
         except Refused:
             return []
         found = []
@@ -179,16 +194,12 @@ class Bridge:
                 found.append((number, record))
         return found
 
-    async def forget(self, known: list[tuple[Number, MediaId]]) -> None:
-        """The file is gone: its IDs are deleted at the provider (best effort,
-        in the background, logged) and their records dropped."""
+    async def forget(self, known: list[tuple[Number, MediaId]], url_path: str) -> None:
+        """The file at ``url_path`` is gone: an ID no other path uses any more is
+        deleted at the provider (best effort, in the background, logged)."""
         for number, record in known:
-            await self.ids.drop(record)
-            self._forget_at_provider(number, record.media_id)
-
-    async def version(self, url_path: str) -> tuple[str, str]:
-        """(storage path, content hash) of the bytes now at ``url_path``; 404 without."""
-        return await stored_version(self.storage, url_path)
+            if await self.ids.released(record, url_path):
+                self._forget_at_provider(number, record.media_id)
 
     async def _record(self, number: Number, content_hash: str) -> MediaId | None:
         return await self.ids.get(self.whatsapp.provider, number.phone_number_id, content_hash)
@@ -217,7 +228,7 @@ class Bridge:
                 self.whatsapp.provider,
                 number.phone_number_id,
                 self.clock(),
-                url_path,
+                (url_path,),
             )
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
@@ -272,7 +283,7 @@ class IdRecords:
     async def keep(self, made: MediaId, replacing: bool) -> MediaId:
         """The record kept for ``made``'s key: ``made`` itself, or the one another
         writer created first (a conditional create decides; a renewal replaces)."""
-        name = record_name(made.provider, made.number, made.content_hash)
+        name = _name(made)
         if replacing or await self.records.create(name, to_record(made)):
             if replacing:
                 await self.records.write(name, to_record(made))
@@ -283,8 +294,27 @@ class IdRecords:
             return made
         return winner
 
-    async def drop(self, record: MediaId) -> None:
-        await self.records.delete(record_name(record.provider, record.number, record.content_hash))
+    async def used_at(self, record: MediaId, path: str) -> MediaId:
+        """The record, knowing that ``path`` holds its bytes too."""
+        if path in record.paths:
+            return record
+        record = with_path(record, path)
+        await self.records.write(_name(record), to_record(record))
+        return record
+
+    async def released(self, record: MediaId, path: str) -> bool:
+        """``path`` no longer holds the bytes: True when no path does (the record
+        is dropped), False when others still use the ID (the record is kept)."""
+        left = without_path(record, path)
+        if left.paths:
+            await self.records.write(_name(left), to_record(left))
+            return False
+        await self.records.delete(_name(record))
+        return True
+
+
+def _name(record: MediaId) -> str:
+    return record_name(record.provider, record.number, record.content_hash)
 
 
 class Background:

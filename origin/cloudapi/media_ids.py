@@ -10,7 +10,7 @@ by moving it rather than by waiting.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
 LIFETIME = 30 * 86400  # seconds an uploaded ID persists at the provider
@@ -25,7 +25,9 @@ class MediaId:
     provider: str
     number: str  # the phone_number_id it belongs to
     uploaded_at: float  # unix seconds
-    path: str = ""  # the stored path it was uploaded from (what ``whatsapp renew`` reads again)
+    # The stored paths whose bytes these are: the ID is deleted at the provider
+    # only with the last of them, and ``whatsapp renew`` reads the bytes from one.
+    paths: tuple[str, ...] = ()
 
     @property
     def expires_at(self) -> float:
@@ -52,14 +54,22 @@ def from_record(data: bytes) -> MediaId | None:
     """A record read back; None when it is not one (torn, or from elsewhere)."""
     try:
         fields = json.loads(data)
-        record = MediaId(**fields)
-    except (ValueError, TypeError):
+        record = MediaId(**{**fields, "paths": tuple(fields.get("paths", ()))})
+    except (ValueError, TypeError, AttributeError):
         return None
     if not isinstance(record.media_id, str) or not isinstance(record.uploaded_at, int | float):
         return None
-    if not isinstance(record.path, str):
+    if not all(isinstance(path, str) for path in record.paths):
         return None
     return record
+
+
+def with_path(record: MediaId, path: str) -> MediaId:
+    return replace(record, paths=tuple(sorted({*record.paths, path})))
+
+
+def without_path(record: MediaId, path: str) -> MediaId:
+    return replace(record, paths=tuple(p for p in record.paths if p != path))
 
 
 def to_renew(record: MediaId, now: float, older_than_days: float | None, renew_days: int) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from urllib.parse import unquote
 
 from starlette.types import Receive, Scope, Send
 
@@ -53,7 +52,8 @@ async def handle_media(bridge: Bridge, scope: Scope, receive: Receive, send: Sen
             answer = await bridge.ensure(asked, query.get("number"))
             status = 201 if answer.uploaded else 200
         elif path.startswith(MEDIA + "/") and method in ("GET", "HEAD"):
-            answer = await bridge.current(unquote(path[len(MEDIA) :]), query.get("number"))
+            # scope["path"] is decoded already: /a%2541.jpg asks for the file /a%41.jpg
+            answer = await bridge.current(path[len(MEDIA) :], query.get("number"))
             status = 200
         else:
             raise Refused(

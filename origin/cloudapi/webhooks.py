@@ -152,21 +152,27 @@ def _list(value: Any) -> list[Any]:
 _HTTP_CODE = re.compile(r"http code (\d{3})", re.IGNORECASE)
 
 
+MEDIA_UPLOAD_ERROR = 131053  # Meta's code for a media message whose file it could not take
+
+
 def classify(code: int | None, details: str) -> str:
     """The cause of a failed media message, from its error code and details.
 
     Order matters: Meta's own proxy limiting your network reads "http code 429
     ... ratelimit by fwdproxy" (a 429 from your server has no fwdproxy), and an
     HTML page is reported as an unsupported MIME type (``text/html``): both are
-    told apart before the general cases they would otherwise fall into.
-    ``code`` is kept for the report; the details are what tell causes apart
-    (131053 covers them all).
+    told apart before the general cases they would otherwise fall into. A 3xx
+    is a redirect, never an error status of yours. 131053 covers every media
+    cause, so the details tell them apart; the code keeps a message-level rate
+    limit ("Rate limit hit", 130429 and its kin) out of Meta's fetch limit.
     """
     text = details.lower()
     status = _HTTP_CODE.search(text)
-    if "fwdproxy" in text or "ratelimit" in text.replace(" ", "").replace("-", ""):
+    compact = text.replace(" ", "").replace("-", "")
+    if "fwdproxy" in text or (code == MEDIA_UPLOAD_ERROR and "ratelimit" in compact):
         return "meta_rate_limit"
-    if "text/html" in text or "redirect" in text:
+    redirected = status is not None and status.group(1).startswith("3")
+    if "text/html" in text or "redirect" in text or redirected:
         return "redirect_or_html"
     if status is not None:
         return "origin_http_error"
