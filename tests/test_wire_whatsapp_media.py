@@ -276,3 +276,23 @@ def test_a_broken_store_is_an_answer_and_a_logged_error_not_a_bare_500(tmp_path)
         assert "GET /_whatsapp/media/a.jpg failed" in origin.stderr()
         assert "Traceback" in origin.stderr() and WA_TOKEN not in origin.stderr()
         assert origin.client().get("/a.jpg").status_code == 200  # serving goes on
+
+
+def test_in_a_signed_folder_the_links_handed_out_are_signed_and_work(tmp_path):
+    """The fallback must be a link Meta can fetch: an unsigned one there is a 403."""
+    with FakeProvider("meta", {NUMBER: WA_TOKEN}) as fake:
+        (tmp_path / "media").mkdir()
+        text = config_text(fake).replace(
+            '[api]\ntoken_env = "BRIDGE_API_TOKEN"',
+            '[api]\ntoken_env = "BRIDGE_API_TOKEN"\nsigning_key_env = "BRIDGE_SIGNING_KEY"',
+        )
+        config = write_config(tmp_path, text + '\n[policy."/inv"]\nsigned = true\n')
+        env = {**ENV, "BRIDGE_SIGNING_KEY": "bridge-signing-key"}
+        with start_server(config, tmp_path / "media", env=env) as origin:
+            put(origin, "/inv/x.jpg", jpeg())
+            assert origin.client().get("/inv/x.jpg").status_code == 403  # unsigned
+            answer = origin.client().get("/_whatsapp/media/inv/x.jpg", headers=AUTH).json()
+            for link in (answer["link"], answer["versioned_link"]):
+                assert "sig=" in link, link
+                fetched = origin.client().get(link.removeprefix("http://127.0.0.1:8080"))
+                assert fetched.status_code == 200, link

@@ -11,7 +11,6 @@ import asyncio
 import json
 import sys
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +25,8 @@ from origin.cloudapi.media_ids import MediaId, to_renew
 from origin.cloudapi.messages import MessageError, message_body
 from origin.cloudapi.statuses import record_sent
 from origin.config import Config
-from origin.serve.links import signed_url
 from origin.serve.paths import storage_path
 from origin.upload.refusal import Refused
-from origin.upload.results import SIGNED_URL_SECONDS
 from origin.whatsapp.inspection import inspect_file
 from origin.whatsapp.problems import ERROR, Report, base_name
 from storage.base import Storage
@@ -211,7 +208,8 @@ def run_message(config: Config, request: MessageRequest, out: TextIO) -> int:
         if by == "id":
             media_id, link = (await bridge.ensure(request.path, number)).media_id, None
         else:
-            media_id, link = None, await _link_for_meta(config, bridge, request.path)
+            _, content_hash = await stored_version(bridge.storage, request.path)
+            media_id, link = None, links(config, request.path, content_hash)[1]
         body = message_body(
             request.to, whatsapp_type, media_id, link, request.caption, base_name(request.path)
         )
@@ -237,17 +235,6 @@ def run_message(config: Config, request: MessageRequest, out: TextIO) -> int:
     print(text, end="", file=sys.stderr)
     out.write(wamid + "\n")
     return 0
-
-
-async def _link_for_meta(config: Config, bridge: Bridge, url_path: str) -> str:
-    """The versioned link; in a signed folder, a signed link (valid as long as
-    the upload API's), since Meta's fetch of an unsigned one would get a 403."""
-    _, content_hash = await stored_version(bridge.storage, url_path)
-    key = config.api.signing_key
-    if config.policies.for_path(url_path).signed and key is not None:
-        expires = int(time.time()) + SIGNED_URL_SECONDS
-        return signed_url(config.server.base_url, key, url_path, expires)
-    return links(config, url_path, content_hash)[1]
 
 
 async def _whatsapp_type(storage: Storage, url_path: str) -> str:

@@ -33,9 +33,10 @@ from origin.cloudapi.media_ids import (
     without_path,
 )
 from origin.config import Config, Number, WhatsAppConfig
-from origin.serve.links import version_of
+from origin.serve.links import signed_url, version_of
 from origin.serve.paths import storage_path
 from origin.upload.refusal import Refused, refusal
+from origin.upload.results import SIGNED_URL_SECONDS
 from origin.whatsapp.inspection import inspect_file
 from origin.whatsapp.problems import base_name
 from storage.base import Storage
@@ -73,9 +74,17 @@ NOT_CONFIGURED = (
 
 
 def links(config: Config, url_path: str, content_hash: str) -> tuple[str, str]:
-    """The plain and the versioned link of these bytes at ``url_path``."""
+    """The plain and the versioned link of these bytes at ``url_path``. In a
+    signed folder both are signed (for as long as the upload API's signed link):
+    Meta's fetch of an unsigned one would be refused with a 403."""
+    version = f"v={version_of(content_hash)}"
+    key = config.api.signing_key
+    if config.policies.for_path(url_path).signed and key is not None:
+        expires = int(time.time()) + SIGNED_URL_SECONDS
+        link = signed_url(config.server.base_url, key, url_path, expires)
+        return link, f"{link}&{version}"
     link = config.server.base_url + quote(url_path)
-    return link, f"{link}?v={version_of(content_hash)}"
+    return link, f"{link}?{version}"
 
 
 def chosen_number(whatsapp: WhatsAppConfig, asked: str | None) -> Number | None:
