@@ -15,6 +15,8 @@ from origin.cloudapi.webhooks import (
     shared_header_valid,
     signature_valid,
     statuses,
+    utc_day,
+    utc_days,
     verification,
 )
 from tests.helpers.webhooks import FAILED, envelope
@@ -137,3 +139,17 @@ def test_failures_are_classified_from_metas_wording(code, details, cause):
 
 def test_every_cause_has_advice():
     assert set(ADVICE) == set(CAUSES) and all(ADVICE.values())
+
+
+@given(
+    st.integers(1_700_000_000, 1_900_000_000),
+    st.integers(0, 40 * 86400),
+    st.floats(0, 1),
+)
+def test_the_days_read_cover_every_stamp_in_the_window(start, length, where):
+    """A report reads one folder a day: the day of any stamp in the window, and
+    of one a day ahead (a sender's clock ahead of ours), is among them."""
+    end = start + length
+    days = utc_days(start, end)
+    assert utc_day(start + where * length) in days and utc_day(end + 86400) in days
+    assert len(days) == len(set(days)) <= length // 86400 + 3

@@ -42,7 +42,7 @@ phone_number_id = "1234567890"
 
 
 def kept(origin):
-    return sorted((origin.root / ".media-origin/whatsapp/statuses").glob("*.json"))
+    return sorted((origin.root / ".media-origin/whatsapp/statuses").rglob("*.json"))
 
 
 def post(origin, body, headers):

@@ -60,7 +60,7 @@ async def _gather(config: Config, since: int, fetches: list[Fetch], now: float) 
     try:
         failures = []
         verdicts: dict[str, str | None] = {}
-        for status in failed_since(await kept(storage.records), since, now):
+        for status in failed_since(await kept(storage.records, now - since, now), since, now):
             message = await sent(storage.records, status.wamid)
             path = message.get("path") if message is not None else None
             if not isinstance(path, str):

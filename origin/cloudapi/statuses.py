@@ -18,6 +18,8 @@ from origin.cloudapi.webhooks import (
     status_from_record,
     status_record,
     statuses,
+    utc_day,
+    utc_days,
 )
 from origin.config import WhatsAppConfig
 from storage.records import Records
@@ -45,21 +47,25 @@ async def keep(
     stored: list[Status] = []
     repeated = 0
     for status in statuses(payload):
-        if await records.create(f"{STATUSES}/{status.key}.json", status_record(status, received)):
+        name = f"{STATUSES}/{utc_day(status.timestamp)}/{status.key}.json"
+        if await records.create(name, status_record(status, received)):
             stored.append(status)
         else:
             repeated += 1
     return stored, repeated
 
 
-async def kept(records: Records) -> list[Status]:
-    """Every status kept, oldest first."""
+async def kept(records: Records, start: float, end: float) -> list[Status]:
+    """The statuses stamped on the days from ``start`` to ``end`` (unix seconds),
+    oldest first. Kept one folder a day, by the status's own stamp, so that a
+    report on the last hour reads a day's records, not every one ever kept."""
     found = []
-    for name in await records.names(STATUSES):
-        data = await records.read(name)
-        status = status_from_record(data) if data is not None else None
-        if status is not None:
-            found.append(status)
+    for day in utc_days(start, end):
+        for name in await records.names(f"{STATUSES}/{day}"):
+            data = await records.read(name)
+            status = status_from_record(data) if data is not None else None
+            if status is not None:
+                found.append(status)
     return sorted(found, key=lambda status: status.timestamp)
 
 

@@ -13,6 +13,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 CAUSES = (
@@ -200,6 +201,23 @@ def cause_of(status: Status) -> str | None:
 def said(error: StatusError) -> str:
     """What the error says about the media: its details, else its message."""
     return error.details or error.message
+
+
+def utc_day(timestamp: float) -> str:
+    """``2026-12-03``: the day a status is kept under, by its own stamp."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
+
+
+def utc_days(start: float, end: float) -> list[str]:
+    """Every day from ``start``'s to ``end``'s, and the next (a sender's clock
+    ahead of ours stamps tomorrow)."""
+    days, moment = [], start
+    while moment < end + 86400:
+        days.append(utc_day(moment))
+        moment += 86400
+    if utc_day(end + 86400) not in days:
+        days.append(utc_day(end + 86400))
+    return days
 
 
 def status_record(status: Status, received_at: float) -> bytes:
