@@ -33,7 +33,7 @@ from origin.ops.metrics import (
     count_uploads,
 )
 from origin.serve.files import Files
-from origin.serve.paths import RESERVED_PATHS, storage_path
+from origin.serve.paths import CONSOLE, RESERVED_PATHS, storage_path
 from origin.serve.representations import Representations
 from origin.serve.responses import (
     INTERNAL_ERROR,
@@ -94,6 +94,8 @@ class MediaOrigin:
                 await send_response(send, await self.health.response(scope), method, receive)
             elif scope["path"].startswith(JOBS):
                 await self.job(method, scope, receive, send)
+            elif scope["path"].startswith(CONSOLE) or scope["path"] == CONSOLE[:-1]:
+                await self.console(method, scope, receive, send)
             elif scope["path"].startswith(WHATSAPP):
                 await self.whatsapp(method, scope, receive, send)
             elif method == "GET" or method == "HEAD":
@@ -173,6 +175,11 @@ class MediaOrigin:
         else:
             job = await self.api.conversions.jobs.load(scope["path"][len(JOBS) :])
             await send_response(send, job_answer(scope["path"], job), method, receive)
+
+    async def console(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """/_console/: the web console. Off, every method on every path of it is the
+        404 of a missing file, so that nothing tells it is there."""
+        await send_response(send, NOT_FOUND, method, receive)
 
     async def whatsapp(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
         """/_whatsapp/: media IDs, for the token holder; the webhook, for the provider

@@ -12,7 +12,7 @@ from typing import TextIO
 from origin.cli.errors import CommandError
 from origin.cli.progress import Progress, files_checked
 from origin.config import Config
-from origin.serve.paths import RESERVED_PATHS
+from origin.serve.paths import RESERVED_PATHS, RESERVED_PREFIXES
 from origin.whatsapp.inspection import inspect_file
 from origin.whatsapp.problems import ERROR, Problem, Report, format_size
 
@@ -70,12 +70,12 @@ def run_check(config: Config, arguments: list[str], as_json: bool, out: TextIO) 
     progress = Progress(len(files), files_checked, worth_showing=len(files) > 1)
     for file, name in files:
         report = inspect_file(file, name)
-        if name in RESERVED_PATHS:
+        if name in RESERVED_PATHS or name.startswith(RESERVED_PREFIXES):
             report.problems.append(
                 Problem(
                     "reserved_path",
                     ERROR,
-                    f"{name} is the origin's own service path: this file is never served",
+                    f"{name} is under the origin's own service paths: this file is never served",
                 )
             )
         reports.append(report)

@@ -64,6 +64,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "metrics": ("enabled", "token_env"),
     "convert": CONVERT_KEYS,
     "whatsapp": WHATSAPP_KEYS,
+    "console": ("enabled", "session_hours"),
 }
 
 
@@ -115,6 +116,12 @@ class MetricsConfig:
     enabled: bool = False  # +8 µs of CPU per request when on
     token_env: str | None = None
     token: str | None = None  # None: /metrics answers loopback peers only
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    enabled: bool = False  # off: every /_console/ path is a 404
+    session_hours: float = 12.0  # a signed-in session ends this long after sign-in
 
 
 @dataclass(frozen=True)
@@ -217,3 +224,4 @@ class Config:
     metrics: MetricsConfig = MetricsConfig()
     convert: ConvertConfig = field(default_factory=ConvertConfig)
     whatsapp: WhatsAppConfig = field(default_factory=WhatsAppConfig)
+    console: ConsoleConfig = ConsoleConfig()

@@ -22,6 +22,7 @@ from origin.config.records import (
     ApiConfig,
     Config,
     ConfigError,
+    ConsoleConfig,
     LogConfig,
     MetricsConfig,
     S3Config,
@@ -73,7 +74,17 @@ def config_from_document(
         whatsapp=read_whatsapp(
             reader, reader.table(document, "whatsapp"), environ, "whatsapp" in document
         ),
+        console=_read_console(reader, reader.table(document, "console")),
     )
+
+
+def _read_console(reader: _Reader, table: dict[str, Any]) -> ConsoleConfig:
+    reader.only_keys(table, "console", SECTION_KEYS["console"])
+    enabled = reader.typed(table, "console", "enabled", bool, ConsoleConfig.enabled)
+    hours = table.get("session_hours", ConsoleConfig.session_hours)
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 720:
+        raise reader.fail("console.session_hours", "must be a number of hours above 0, at most 720")
+    return ConsoleConfig(enabled=enabled, session_hours=float(hours))
 
 
 def _read_log(reader: _Reader, table: dict[str, Any]) -> LogConfig:

@@ -7,9 +7,10 @@ from functools import lru_cache
 
 # The origin's own service paths: never a stored file's (README "Running in production").
 RESERVED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-# Folders of the origin's own (conversion jobs, the WhatsApp bridge): no stored
-# file can shadow them.
-RESERVED_PREFIXES = ("/_jobs/", "/_whatsapp/")
+CONSOLE = "/_console/"
+# Folders of the origin's own (conversion jobs, the WhatsApp bridge, the web
+# console): no stored file can shadow them.
+RESERVED_PREFIXES = ("/_jobs/", "/_whatsapp/", "/_console/")
 
 # Longest name most filesystems take, in bytes, and a whole-path bound.
 MAX_SEGMENT_BYTES = 255
