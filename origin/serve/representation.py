@@ -12,7 +12,7 @@ from origin.http.disposition import content_disposition
 from origin.http.etags import ETag
 from origin.policy import Policy
 from origin.serve.responses import Headers, Response
-from origin.whatsapp.media_types import content_type_for
+from origin.whatsapp.media_types import content_type_for, is_script_capable
 from storage.base import FileStat
 
 
@@ -56,12 +56,18 @@ def build_representation(
     if last_modified is not None:
         cache.append(("last-modified", format_http_date(last_modified)))
 
+    content_type = content_type_for(name)
     representation = [
-        ("content-type", content_type_for(name)),
+        ("content-type", content_type),
         ("accept-ranges", "bytes"),
         ("x-content-type-options", "nosniff"),
         *cache,
     ]
+    if is_script_capable(content_type):
+        # HTML, SVG, XML put into storage by other means (no upload takes them):
+        # a sandbox with nothing allowed, so they can never run script as this
+        # origin, whose console holds a signed-in session.
+        representation.append(("content-security-policy", "sandbox"))
     if policy.content_disposition:
         representation.append(
             ("content-disposition", content_disposition(policy.content_disposition, name))
