@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from origin.cloudapi.bridge import Bridge
 from origin.cloudapi.routes import WEBHOOK, handle_media, handle_webhook
 from origin.config import Config, reloaded, resolve_config
+from origin.console.routes import Console
 from origin.ops.access_log import AccessLog
 from origin.ops.health import Health
 from origin.ops.metrics import (
@@ -81,6 +82,7 @@ class MediaOrigin:
             config, storage, WorkArea(BRIDGE_AREA), count_media_ids if counting else None
         )
         self.count_statuses = count_statuses if counting else None
+        self.console_pages = Console(config, storage) if config.console.enabled else None
         self.method_not_allowed = plain(
             405,
             "Method Not Allowed",
@@ -94,10 +96,9 @@ class MediaOrigin:
                 await send_response(send, await self.health.response(scope), method, receive)
             elif scope["path"].startswith(JOBS):
                 await self.job(method, scope, receive, send)
-            elif scope["path"].startswith(CONSOLE) or scope["path"] == CONSOLE[:-1]:
-                await self.console(method, scope, receive, send)
-            elif scope["path"].startswith(WHATSAPP):
-                await self.whatsapp(method, scope, receive, send)
+            elif scope["path"].startswith((CONSOLE, WHATSAPP)) or scope["path"] == CONSOLE[:-1]:
+                async with failures_answered(method, scope["path"], send, receive):
+                    await self.service(method, scope, receive, send)
             elif method == "GET" or method == "HEAD":
                 await self.read(scope, receive, send)
             else:
@@ -176,22 +177,16 @@ class MediaOrigin:
             job = await self.api.conversions.jobs.load(scope["path"][len(JOBS) :])
             await send_response(send, job_answer(scope["path"], job), method, receive)
 
-    async def console(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
-        """/_console/: the web console. Off, every method on every path of it is the
-        404 of a missing file, so that nothing tells it is there."""
-        await send_response(send, NOT_FOUND, method, receive)
-
-    async def whatsapp(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
-        """/_whatsapp/: media IDs, for the token holder; the webhook, for the provider
-        (it proves itself by its signature: origin.cloudapi.routes). A storage
-        failure is a 503 (the provider delivers a status again), as for writes."""
-        async with failures_answered(method, scope["path"], send, receive):
-            await self.whatsapp_routes(method, scope, receive, send)
-
-    async def whatsapp_routes(
-        self, method: str, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        if scope["path"] == WEBHOOK:
+    async def service(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """/_console/ (off: every path a 404); /_whatsapp/: media IDs for the token
+        holder, the webhook for the provider (proven by its signature). A storage
+        failure is answered as for writes (the provider delivers a status again)."""
+        if not scope["path"].startswith(WHATSAPP):
+            if self.console_pages is None:
+                await send_response(send, NOT_FOUND, method, receive)
+            else:
+                await self.console_pages(scope, receive, send)
+        elif scope["path"] == WEBHOOK:
             await handle_webhook(
                 self.config.whatsapp,
                 self.storage.records,

@@ -57,6 +57,8 @@ LAYER_RULES = {
     # the WhatsApp bridge sits beside the write side (links, its refusals), below
     # the app: never operations, the command or the app; its pure core, no I/O
     "origin/cloudapi": lambda module: not _within(module, "origin.ops", "origin.cli", "origin.app"),
+    # the console shows the layers below it: never operations, the command or the app
+    "origin/console": lambda module: not _within(module, "origin.ops", "origin.cli", "origin.app"),
     # operations observe the app from outside: never the write side or the command
     "origin/ops": lambda module: not _within(module, "origin.upload", "origin.cli", "origin.app"),
     # the config is read before anything runs: HTTP syntax and the policies only

@@ -34,6 +34,9 @@ etag = "off"
 
 [policy."/nostore"]
 cache_control = "no-store"
+
+[console]
+enabled = true
 """
 
 
@@ -118,6 +121,14 @@ def test_private_and_no_store_reach_the_origin_every_time(cdn, path):
     for _ in range(3):
         response, reached, _ = cdn.get(path)
         assert (response.status_code, reached) == (200, 1)
+
+
+@pytest.mark.parametrize("path", ["/_console/sign-in", "/_console/static/console.css"])
+def test_the_consoles_pages_are_never_cached(cdn, path):
+    for _ in range(3):
+        response, reached, _ = cdn.get(path)
+        assert (response.status_code, reached) == (200, 1)
+        assert response.headers["cache-control"] == "no-store"
 
 
 def test_a_no_cache_folder_is_revalidated_with_a_304(cdn):
