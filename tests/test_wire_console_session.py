@@ -183,3 +183,23 @@ def test_no_console_url_reaches_outside_what_it_shows(origin, path):
     answer = client.get(path)
     assert answer.status_code in (404, 303), (path, answer.status_code)
     assert "import" not in answer.text and "{%" not in answer.text
+
+
+def test_a_large_folder_is_paged_sorted_and_filtered(origin):
+    folder = origin.root / "many"
+    folder.mkdir(exist_ok=True)
+    for number in range(250):
+        (folder / f"f{number:04}.pdf").write_bytes(b"%PDF-1.4" + b" " * number)
+    client, _ = signed_in(origin)
+    first = client.get("/_console/browse/many").text
+    assert first.count('<a href="/many/f') == 100 and "Page 1 of 3 (250 files)" in first
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    last = client.get("/_console/browse/many", params={"page": "3"}).text
+    assert last.count('<a href="/many/f') == 50 and ">f0249.pdf<" in last
+    largest = client.get("/_console/browse/many", params={"sort": "size", "order": "desc"}).text
+    assert largest.index(">f0249.pdf<") < largest.index(">f0248.pdf<")
+    assert 'aria-sort="descending"' in largest
+    found = client.get("/_console/browse/many", params={"filter": "F012"}).text
+    assert found.count('<a href="/many/f') == 10 and "(10 files)" in found
+    none = client.get("/_console/browse/many", params={"filter": "<script>"}).text
+    assert "No file matches the filter." in none and "<script>" not in none  # escaped
