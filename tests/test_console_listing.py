@@ -1,11 +1,11 @@
 """One page of a folder as plain values: filtered, sorted (stably, by name
 within equal keys), cut into pages; the query read leniently."""
 
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from origin.console.listing import Entry, View, page_of, query_for, view_from
-from origin.console.routes import _suffixes, _type_of
+from origin.console.routes import type_of
 from origin.whatsapp.media_types import content_type_for
 
 FILES = [
@@ -78,7 +78,11 @@ def test_pages_partition_the_matching_entries(items, sort, descending, per_page)
         ["", ".jpg", ".JPEG", ".png", ".pdf", ".tar.gz", ".mp4", ".ogg", ".webp", ".x"]
     ),
 )
+@example(".c", "")  # found by hypothesis: a leading dot is no suffix here
+@example("", ".jpg")  # and one here
+@example("..tar", ".gz")
+@settings(max_examples=2000)
 def test_the_type_read_by_suffix_is_the_type_of_the_name(stem, suffix):
     """The console asks a type once per suffix: it must be the name's own type."""
     name = stem + suffix
-    assert _type_of(_suffixes(name)) == content_type_for(name)
+    assert type_of(name) == content_type_for(name)

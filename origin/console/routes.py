@@ -157,7 +157,7 @@ class Console:
             context = {"problem": problem, "csrf": session.csrf}
             return self.page(request, "not_found.html", context, 404)
         entries = [
-            Entry(name, stat.size, _type_of(_suffixes(name)), stat.mtime)
+            Entry(name, stat.size, type_of(name), stat.mtime)
             for name, stat in await self.storage.list(prefix)
         ]
         view = view_from(dict(request.query_params))
@@ -180,6 +180,13 @@ def _suffixes(name: str) -> str:
     """What a name's type is read from: its last two suffixes (``.tar.gz``)."""
     parts = name.lower().rsplit(".", 2)
     return "." + ".".join(parts[1:]) if len(parts) > 1 else ""
+
+
+def type_of(name: str) -> str:
+    """``content_type_for(name)``, asked once per suffix rather than per name (a
+    folder of 10,000 photos asks once). A name that starts with a dot is asked
+    as it is: its leading dot may or may not be a suffix (``.jpg``, ``.c``)."""
+    return content_type_for(name) if name.startswith(".") else _type_of(_suffixes(name))
 
 
 @functools.lru_cache(maxsize=4096)
