@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from origin.app import make_storage
+from origin.app import BRIDGE_AREA, make_storage
 from origin.cli.convert import stored_names
 from origin.cli.errors import CommandError
 from origin.cloudapi.bridge import NOT_CONFIGURED, Bridge, chosen_number, links, stored_version
@@ -24,7 +24,7 @@ from origin.cloudapi.calls import ProviderError, message_call
 from origin.cloudapi.media_ids import MediaId, to_renew
 from origin.cloudapi.messages import MessageError, message_body
 from origin.cloudapi.statuses import record_sent
-from origin.config import Config
+from origin.config import Config, Number
 from origin.serve.paths import storage_path
 from origin.upload.refusal import Refused
 from origin.whatsapp.inspection import inspect_file
@@ -46,16 +46,13 @@ class Outcome:
     error: dict[str, str] | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {"path": self.path, "state": self.state, **(self.answer or {}), **self.error_json()}
-
-    def error_json(self) -> dict[str, object]:
-        return {"error": self.error} if self.error is not None else {}
+        failed = {"error": self.error} if self.error is not None else {}
+        return {"path": self.path, "state": self.state, **(self.answer or {}), **failed}
 
 
 def _run(config: Config, work: Callable[[Bridge], Awaitable[Any]]) -> Any:
     """``work`` done with a bridge over the configured storage, closed after."""
-    area = WorkArea(Path(tempfile.gettempdir()) / "media-origin-whatsapp")
-    bridge = Bridge(config, make_storage(config), area)
+    bridge = Bridge(config, make_storage(config), WorkArea(BRIDGE_AREA))
 
     async def within() -> Any:
         try:
@@ -72,20 +69,21 @@ def _needs_provider(config: Config) -> None:
         raise CommandError(NOT_CONFIGURED)
 
 
-def _number(config: Config, asked: str | None) -> str | None:
-    """The number asked for, checked before any work (one line when it is wrong)."""
+def _chosen(config: Config, asked: str | None) -> Number | None:
+    """The number asked for, checked before any work (one line when it is wrong);
+    None when no [whatsapp] table is configured."""
     try:
-        chosen = chosen_number(config.whatsapp, asked)
+        return chosen_number(config.whatsapp, asked)
     except Refused as refused:
         raise CommandError(refused.message) from None
-    return chosen.phone_number_id if chosen is not None else None
 
 
 def run_upload(
     config: Config, arguments: list[str], asked: str | None, as_json: bool, out: TextIO
 ) -> int:
     _needs_provider(config)
-    number = _number(config, asked)
+    chosen = _chosen(config, asked)
+    number = chosen.phone_number_id if chosen is not None else None
     names = stored_names(config, arguments)
 
     async def upload_all(bridge: Bridge) -> list[Outcome]:
@@ -199,7 +197,8 @@ def run_message(config: Config, request: MessageRequest, out: TextIO) -> int:
     by = request.by or ("id" if config.whatsapp.configured else "link")
     if by == "id" or request.send:
         _needs_provider(config)
-    number = _number(config, request.number)
+    chosen = _chosen(config, request.number)
+    number = chosen.phone_number_id if chosen is not None else None
 
     async def compose(bridge: Bridge) -> tuple[dict[str, Any], str | None]:
         whatsapp_type = await _whatsapp_type(bridge.storage, request.path)
@@ -213,7 +212,6 @@ def run_message(config: Config, request: MessageRequest, out: TextIO) -> int:
         body = message_body(
             request.to, whatsapp_type, media_id, link, request.caption, base_name(request.path)
         )
-        chosen = chosen_number(config.whatsapp, number)
         if not request.send or chosen is None:
             return body, None
         call = message_call(config.whatsapp, chosen, body)
@@ -243,9 +241,9 @@ async def _whatsapp_type(storage: Storage, url_path: str) -> str:
     report = await stored_report(storage, url_path)
     if report is None:
         raise Refused(404, "not_found", f"no file is stored at {url_path}", url_path)
-    rejected = [problem for problem in report.problems if problem.level == ERROR]
-    if rejected or report.whatsapp_type is None:
-        why = rejected[0].message if rejected else "not a type WhatsApp sends as media"
+    if report.verdict == "reject" or report.whatsapp_type is None:
+        rejected = [problem.message for problem in report.problems if problem.level == ERROR]
+        why = rejected[0] if rejected else "not a type WhatsApp sends as media"
         raise Refused(422, "rejected", f"{url_path}: WhatsApp would refuse it: {why}", url_path)
     return report.whatsapp_type
 

@@ -13,7 +13,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 CAUSES = (
@@ -209,15 +209,11 @@ def utc_day(timestamp: float) -> str:
 
 
 def utc_days(start: float, end: float) -> list[str]:
-    """Every day from ``start``'s to ``end``'s, and the next (a sender's clock
+    """Every day from ``start``'s to the day after ``end``'s (a sender's clock
     ahead of ours stamps tomorrow)."""
-    days, moment = [], start
-    while moment < end + 86400:
-        days.append(utc_day(moment))
-        moment += 86400
-    if utc_day(end + 86400) not in days:
-        days.append(utc_day(end + 86400))
-    return days
+    first = datetime.fromtimestamp(start, UTC).date()
+    last = datetime.fromtimestamp(end, UTC).date() + timedelta(days=1)
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
 def status_record(status: Status, received_at: float) -> bytes:
