@@ -56,6 +56,22 @@ def etag_of(body: bytes) -> str:
     return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
+def store_etag_of(body: bytes) -> str:
+    """The S3 fallback ETag for an object with no ``x-amz-meta-sha256``: the store's
+    own, an MD5 of the bytes for a single PutObject (storage/s3.py)."""
+    return f'"{hashlib.md5(body).hexdigest()}"'
+
+
+def names_body(etag: str, body: bytes, on_s3: bool) -> bool:
+    """Whether ``etag`` names exactly ``body``. On S3 the store's own ETag does too:
+    moto's server puts an object in its bucket a moment before it sets the object's
+    metadata (``put_object`` then ``set_metadata`` in moto/s3/responses.py), so a
+    HEAD in between reads an object put, as by another tool, without our metadata,
+    and the origin sends the documented fallback for those bytes. AWS's PutObject
+    publishes both at once. An ETag of any other bytes is still a mismatch."""
+    return etag == etag_of(body) or (on_s3 and etag == store_etag_of(body))
+
+
 def document(tag: str, size: int) -> bytes:
     """A plain-text document, distinct per tag, of about ``size`` bytes."""
     line = f"{tag} {hashlib.sha256(tag.encode()).hexdigest()}\n".encode()
@@ -102,6 +118,7 @@ def test_put_storm_every_etag_matches_its_body_and_at_rest(api, size):
     range_statuses: list[int] = []
     seen_bodies = 0
     stop = threading.Event()
+    on_s3 = api.bucket is not None
 
     def putter(number: int) -> None:
         with api.client() as http:
@@ -124,7 +141,7 @@ def test_put_storm_every_etag_matches_its_body_and_at_rest(api, size):
                 get_statuses.append(reply.status_code)
                 if reply.status_code == 200:
                     seen_bodies += 1
-                    if reply.headers["etag"] != etag_of(reply.content):
+                    if not names_body(reply.headers["etag"], reply.content, on_s3):
                         mismatches.append(f"GET {reply.headers['etag']}")
                 part = http.get("/storm/file.txt", headers={"Range": "bytes=1000-1999"})
                 range_statuses.append(part.status_code)

@@ -17,6 +17,12 @@ CONFIG = """
 [api]
 token_env = "TEST_CONVERT_TOKEN"
 
+# These tests read what a conversion makes, not when it is answered: on a busy
+# machine an 8 MB photo can take longer than the 5 s default, and the upload
+# would then be answered 202 with a job (tests/test_wire_jobs.py covers that).
+[convert]
+job_after = 300
+
 [policy."/"]
 convert = true
 
