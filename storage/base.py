@@ -25,6 +25,15 @@ class FileStat:
     version: Hashable
 
 
+@dataclass(frozen=True, slots=True)
+class FolderNames:
+    """What is directly in a folder, by name only: the cheap question a listing of
+    10,000 files asks first (one directory read, no stat per file)."""
+
+    files: tuple[str, ...]  # sorted, dot-names left out
+    folders: tuple[str, ...]
+
+
 class StorageUnavailable(Exception):
     """The store is down, refusing, or too slow: the client is not at fault (503/504)."""
 
@@ -142,4 +151,9 @@ class Storage(Protocol):
 
     async def list(self, folder: str) -> list[tuple[str, FileStat]]:
         """The files directly in ``folder`` ("" for the root), by name; dot-files left out."""
+        ...
+
+    async def names(self, folder: str) -> FolderNames:
+        """The names of the files and folders directly in ``folder``, without a stat
+        of each: a file listed may be gone by its stat (ask ``stat``)."""
         ...

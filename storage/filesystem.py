@@ -9,13 +9,20 @@ a replaced file is never served with the old validators.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat as stat_module
 from collections.abc import Hashable
 from functools import partial
 from pathlib import Path
 
-from storage.base import FileChanged, FileStat, StorageConflict, StorageUnavailable
+from storage.base import (
+    FileChanged,
+    FileStat,
+    FolderNames,
+    StorageConflict,
+    StorageUnavailable,
+)
 from storage.bounded import remember
 from storage.filesystem_file import (
     ABSENT,
@@ -173,7 +180,8 @@ class FilesystemStorage:
 
     async def list(self, folder: str) -> list[tuple[str, FileStat]]:
         found = []
-        for name in _served_names(self._full_path(folder) if folder else self.root, folder):
+        names = _folder_names(self._full_path(folder) if folder else self.root, folder)
+        for name in names.files:
             try:
                 stat = await self.stat(f"{folder}/{name}" if folder else name)
             except StorageUnavailable:
@@ -182,17 +190,29 @@ class FilesystemStorage:
                 found.append((name, stat))
         return found
 
+    async def names(self, folder: str) -> FolderNames:
+        directory = self._full_path(folder) if folder else self.root
+        return await asyncio.to_thread(_folder_names, directory, folder)
 
-def _served_names(directory: str, folder: str) -> list[str]:
-    """The names of the files a folder listing shows: regular, not hidden, sorted."""
+
+def _folder_names(directory: str, folder: str) -> FolderNames:
+    """The files (regular) and folders in a directory, not hidden, sorted: one
+    directory read, with the entry types it returns (a stat only for a symlink)."""
+    files, folders = [], []
     try:
         with os.scandir(directory) as entries:
-            names = sorted(entry.name for entry in entries if _is_file(entry))
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if _is_file(entry):
+                    files.append(entry.name)
+                elif _is_folder(entry):
+                    folders.append(entry.name)
     except (FileNotFoundError, NotADirectoryError):
-        return []
+        return FolderNames((), ())
     except OSError as error:  # the folder itself cannot be read: a 503
         raise failing(folder or ".", error) from None
-    return [name for name in names if not name.startswith(".")]
+    return FolderNames(tuple(sorted(files)), tuple(sorted(folders)))
 
 
 def _inside_root(root: str, full: str) -> bool:
@@ -212,5 +232,13 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
     """is_file() follows a symlink, which may point into a folder that cannot be read."""
     try:
         return entry.is_file()
+    except OSError:
+        return False
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """A real folder only: a symlinked one may lead out of the root."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
     except OSError:
         return False

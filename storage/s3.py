@@ -41,7 +41,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from storage.base import FileChanged, FileStat, OpenFile
+from storage.base import FileChanged, FileStat, FolderNames, OpenFile
 from storage.bounded import remember
 from storage.records import S3Records
 from storage.s3_calls import Missing, S3Calls
@@ -50,6 +50,7 @@ from storage.s3_writer import S3Writer
 from storage.spool import open_spool
 
 MAX_REMEMBERED = 100_000
+MAX_LISTING_PAGES = 1_000  # a million keys directly in one folder
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
@@ -198,16 +199,35 @@ class S3Storage:
         return True
 
     async def list(self, folder: str) -> list[tuple[str, FileStat]]:
-        prefix = self.calls.key(f"{folder}/" if folder else "")
-        listing = await self.calls.call("list_objects_v2", Prefix=prefix, Delimiter="/")
         found = []
-        for entry in listing.get("Contents", []):
-            name = entry["Key"][len(prefix) :]
-            if name and not name.startswith("."):
-                stat = await self.stat(f"{folder}/{name}" if folder else name)
-                if stat is not None:
-                    found.append((name, stat))
+        for name in (await self.names(folder)).files:
+            stat = await self.stat(f"{folder}/{name}" if folder else name)
+            if stat is not None:
+                found.append((name, stat))
         return found
+
+    async def names(self, folder: str) -> FolderNames:
+        """Every page of the listing (1,000 keys each), with ``/`` as the delimiter:
+        the keys directly under the folder, and the folders as common prefixes."""
+        prefix = self.calls.key(f"{folder}/" if folder else "")
+        files: list[str] = []
+        folders: list[str] = []
+        asked: dict[str, Any] = {"Prefix": prefix, "Delimiter": "/"}
+        for _ in range(MAX_LISTING_PAGES):
+            listing = await self.calls.call("list_objects_v2", **asked)
+            files += [entry["Key"][len(prefix) :] for entry in listing.get("Contents", [])]
+            folders += [
+                common["Prefix"][len(prefix) :].rstrip("/")
+                for common in listing.get("CommonPrefixes", [])
+            ]
+            if not listing.get("IsTruncated"):
+                break
+            asked["ContinuationToken"] = listing["NextContinuationToken"]
+        return FolderNames(_shown(files), _shown(folders))
+
+
+def _shown(names: list[str]) -> tuple[str, ...]:
+    return tuple(sorted(name for name in names if name and not name.startswith(".")))
 
 
 def _float(text: str | None) -> float | None:

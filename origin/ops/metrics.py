@@ -146,6 +146,9 @@ class InstrumentedStorage:
     async def list(self, folder):
         return await _timed("list", self._storage.list(folder))
 
+    async def names(self, folder):
+        return await _timed("list", self._storage.names(folder))
+
     async def ready(self):
         return await _timed("ready", self._storage.ready())
 
