@@ -4,7 +4,9 @@ A server (``media-origin serve`` as a user runs it, one worker, on 127.0.0.1)
 over a folder of 10,000 small files; a signed-in client asks, one request at a
 time, for the folder's first page, its last page, the page sorted by size and a
 filtered one, each ``--requests`` times (bounded in count and in time). Prints
-the median, p95 and worst time of each, and the target: every page under
+the first request's time (cold: the folder read, or all its stats, and the
+page's verdicts made), then the median, p95 and worst time of the rest (from
+what the console keeps for a few seconds), and the target: every page under
 100 ms at p95.
 
     python bench/console.py [--files 10000] [--requests 40]
@@ -65,14 +67,14 @@ def main() -> int:
             }
             deadline = time.monotonic() + TIME_LIMIT
             print(f"console pages, a folder of {args.files:,} files, {args.requests} requests each")
-            print("| page | median ms | p95 ms | worst ms | target p95 < 100 ms |")
-            print("|---|---:|---:|---:|---|")
+            print("| page | first ms | median ms | p95 ms | worst ms | target p95 < 100 ms |")
+            print("|---|---:|---:|---:|---:|---|")
             for name, params in pages.items():
-                times = _timed(client, "/_console/browse/big", params, args.requests, deadline)
+                first, times = _timed(client, "/_console/browse/big", params, args.requests, deadline)
                 p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
                 verdict = "met" if p95 < TARGET_MS else "missed"
                 print(
-                    f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | "
+                    f"| {name} | {first:.1f} | {statistics.median(times):.1f} | {p95:.1f} | "
                     f"{max(times):.1f} | {verdict} |"
                 )
         finally:
@@ -97,8 +99,12 @@ def _signed_in(url: str) -> httpx.Client:
     return client
 
 
-def _timed(client, path, params, count, deadline) -> list[float]:
-    client.get(path, params=params)  # warm: the first listing fills the OS caches
+def _timed(client, path, params, count, deadline) -> tuple[float, list[float]]:
+    """(the first request's ms: the folder read, or its stats, and the page's
+    verdicts made; the following requests' ms: from what the console keeps)."""
+    start = time.perf_counter()
+    client.get(path, params=params)
+    first = (time.perf_counter() - start) * 1000
     times = []
     for _ in range(count):
         if time.monotonic() > deadline:
@@ -107,7 +113,7 @@ def _timed(client, path, params, count, deadline) -> list[float]:
         answer = client.get(path, params=params)
         times.append((time.perf_counter() - start) * 1000)
         assert answer.status_code == 200, answer.status_code
-    return times
+    return first, times
 
 
 def _free_port() -> int:

@@ -24,9 +24,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from origin.cloudapi.bridge import Bridge
 from origin.cloudapi.routes import WEBHOOK, handle_media, handle_webhook
 from origin.config import Config, reloaded, resolve_config
-from origin.console.routes import Console
+from origin.console.routes import Console, Services
 from origin.ops.access_log import AccessLog
 from origin.ops.health import Health
+from origin.ops.meta_fetches import META_FETCHES
 from origin.ops.metrics import (
     InstrumentedStorage,
     count_media_ids,
@@ -82,7 +83,7 @@ class MediaOrigin:
             config, storage, WorkArea(BRIDGE_AREA), count_media_ids if counting else None
         )
         self.count_statuses = count_statuses if counting else None
-        self.console_pages = Console(config, storage) if config.console.enabled else None
+        self.console_pages = self.console(representations) if config.console.enabled else None
         self.method_not_allowed = plain(
             405,
             "Method Not Allowed",
@@ -140,7 +141,7 @@ class MediaOrigin:
             return
         asked_to_list = b"list" in scope["query_string"]
         if path is None and url_path.endswith("/") and asked_to_list:
-            await self.list(scope, receive, send)
+            await folder_listing(self.api, scope, receive, send)
         # No such file. A token holder's /folder?list gets told about the missing slash.
         elif not (path is not None and asked_to_list and await self.api.missing_slash(scope, send)):
             await send_response(send, NOT_FOUND, scope["method"], receive)
@@ -157,15 +158,22 @@ class MediaOrigin:
                 await send_response(send, WRITES_DISABLED, method, receive)
             elif not self.api.authorized(scope["headers"]):
                 await send_response(send, UNAUTHORIZED, method, receive)
-            elif method == "PUT":
-                await self.api.put(scope, receive, send)
-            elif method == "POST":
-                await self.api.post(scope, receive, send)
             else:
-                known = await self.bridge.ids_of(scope["path"])
-                await self.api.delete(scope, send)
-                if known and await self.storage.stat(storage_path(scope["path"]) or "") is None:
-                    await self.bridge.forget(known, scope["path"])
+                await self.token_holders_write(method, scope, receive, send)
+
+    async def token_holders_write(
+        self, method: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """A write whose sender is known to hold the token (or a console session)."""
+        if method == "PUT":
+            await self.api.put(scope, receive, send)
+        elif method == "POST":
+            await self.api.post(scope, receive, send)
+        else:
+            known = await self.bridge.ids_of(scope["path"])
+            await self.api.delete(scope, send)
+            if known and await self.storage.stat(storage_path(scope["path"]) or "") is None:
+                await self.bridge.forget(known, scope["path"])
 
     async def job(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
         """GET /_jobs/<id>: a conversion's state, for the token holder."""
@@ -200,18 +208,25 @@ class MediaOrigin:
         else:
             await handle_media(self.bridge, scope, receive, send)
 
-    async def list(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """GET /folder/?list: for the token holder; to everyone else a folder stays a 404."""
-        method = scope["method"]
-        query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-        asked = "list" in query
-        has_authorization = any(name == b"authorization" for name, _ in scope["headers"])
-        if not asked or not has_authorization or not self.api.enabled:
-            await send_response(send, NOT_FOUND, method, receive)
-        elif not self.api.authorized(scope["headers"]):
-            await send_response(send, UNAUTHORIZED, method, receive)
-        else:
-            await self.api.listing(scope, send)
+    def console(self, representations: Representations) -> Console:
+        """The console, doing its writes as the token holder's (its session stands in)."""
+        jobs = self.api.conversions.jobs
+        services = Services(self.token_holders_write, representations, self.bridge, jobs.load)
+        return Console(self.config, self.storage, services)
+
+
+async def folder_listing(api: Api, scope: Scope, receive: Receive, send: Send) -> None:
+    """GET /folder/?list: for the token holder; to everyone else a folder stays a 404."""
+    method = scope["method"]
+    query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    asked = "list" in query
+    has_authorization = any(name == b"authorization" for name, _ in scope["headers"])
+    if not asked or not has_authorization or not api.enabled:
+        await send_response(send, NOT_FOUND, method, receive)
+    elif not api.authorized(scope["headers"]):
+        await send_response(send, UNAUTHORIZED, method, receive)
+    else:
+        await api.listing(scope, send)
 
 
 @contextlib.asynccontextmanager
@@ -248,7 +263,10 @@ def make_storage(config: Config, diagnostic: bool = False) -> Storage:
 
 def build_app(config: Config) -> ASGIApp:
     """The app as every server runs it: the router, wrapped in the access log."""
-    return AccessLog(MediaOrigin(config))
+    origin = MediaOrigin(config)
+    if origin.console_pages is not None:  # the console shows what the log saw of Meta
+        origin.console_pages.services.meta_fetches = META_FETCHES.of
+    return AccessLog(origin)
 
 
 def create_app(config_path: str | os.PathLike[str] | None = None) -> ASGIApp:

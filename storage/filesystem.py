@@ -180,8 +180,7 @@ class FilesystemStorage:
 
     async def list(self, folder: str) -> list[tuple[str, FileStat]]:
         found = []
-        names = _folder_names(self._full_path(folder) if folder else self.root, folder)
-        for name in names.files:
+        for name in _folder_names(self._full_path(folder) if folder else self.root, folder).files:
             try:
                 stat = await self.stat(f"{folder}/{name}" if folder else name)
             except StorageUnavailable:

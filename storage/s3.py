@@ -50,7 +50,6 @@ from storage.s3_writer import S3Writer
 from storage.spool import open_spool
 
 MAX_REMEMBERED = 100_000
-MAX_LISTING_PAGES = 1_000  # a million keys directly in one folder
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
@@ -207,22 +206,9 @@ class S3Storage:
         return found
 
     async def names(self, folder: str) -> FolderNames:
-        """Every page of the listing (1,000 keys each), with ``/`` as the delimiter:
-        the keys directly under the folder, and the folders as common prefixes."""
-        prefix = self.calls.key(f"{folder}/" if folder else "")
-        files: list[str] = []
-        folders: list[str] = []
-        asked: dict[str, Any] = {"Prefix": prefix, "Delimiter": "/"}
-        for _ in range(MAX_LISTING_PAGES):
-            listing = await self.calls.call("list_objects_v2", **asked)
-            files += [entry["Key"][len(prefix) :] for entry in listing.get("Contents", [])]
-            folders += [
-                common["Prefix"][len(prefix) :].rstrip("/")
-                for common in listing.get("CommonPrefixes", [])
-            ]
-            if not listing.get("IsTruncated"):
-                break
-            asked["ContinuationToken"] = listing["NextContinuationToken"]
+        """Every page of the listing, with ``/`` as the delimiter: the keys directly
+        under the folder, and the folders as common prefixes."""
+        files, folders = await self.calls.folder(self.calls.key(f"{folder}/" if folder else ""))
         return FolderNames(_shown(files), _shown(folders))
 
 

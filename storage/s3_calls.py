@@ -20,6 +20,7 @@ POOL_THREADS = 64  # store calls in flight at once; the rest wait (inside their 
 # try while the deadline lasts; a silent store is not (its first attempt uses it all).
 MAX_ATTEMPTS = 2
 MAX_CONNECT_SECONDS = 5.0
+MAX_LISTING_PAGES = 1_000  # a million keys directly in one folder
 _UNAVAILABLE_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"}
 
 
@@ -72,6 +73,24 @@ class S3Calls:
         become StorageUnavailable, a missing object Missing."""
         method = getattr(self.client, operation)
         return await self.wait(self.submit(partial(method, Bucket=self.bucket, **kwargs)))
+
+    async def folder(self, prefix: str) -> tuple[list[str], list[str]]:
+        """(the names of the keys, of the folders) directly under ``prefix``: every
+        page of a ``/``-delimited listing (1,000 keys a page)."""
+        files: list[str] = []
+        folders: list[str] = []
+        asked: dict[str, Any] = {"Prefix": prefix, "Delimiter": "/"}
+        for _ in range(MAX_LISTING_PAGES):
+            listing = await self.call("list_objects_v2", **asked)
+            files += [entry["Key"][len(prefix) :] for entry in listing.get("Contents", [])]
+            folders += [
+                common["Prefix"][len(prefix) :].rstrip("/")
+                for common in listing.get("CommonPrefixes", [])
+            ]
+            if not listing.get("IsTruncated"):
+                break
+            asked["ContinuationToken"] = listing["NextContinuationToken"]
+        return files, folders
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future:
         return self._executor.submit(function, *args)

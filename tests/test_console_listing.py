@@ -4,8 +4,8 @@ within equal keys), cut into pages; the query read leniently."""
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from origin.console.browse import type_of
 from origin.console.listing import Entry, View, page_of, query_for, view_from
-from origin.console.routes import type_of
 from origin.whatsapp.media_types import content_type_for
 
 FILES = [

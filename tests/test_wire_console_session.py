@@ -4,13 +4,14 @@ and caching headers on every page, the cookie's flags, CSRF on every
 state-changing request, session fixation, sign-out ending the session on the
 server, expiry, and no way out of the console's own files through its URLs."""
 
-import re
 import time
 
 import httpx
 import pytest
 
 from tests.helpers import media as fx
+from tests.helpers.console import browser, sign_in_form
+from tests.helpers.console import signed_in as signed_in_with
 from tests.helpers.servers import start_server, write_config
 
 TOKEN = "console-token-5521"
@@ -40,25 +41,8 @@ def origin(tmp_path_factory):
         yield server
 
 
-def browser(origin) -> httpx.Client:
-    """A client that keeps cookies and does not follow redirects, as a test reads them."""
-    return httpx.Client(base_url=origin.url, timeout=10, follow_redirects=False)
-
-
-def sign_in_form(client) -> str:
-    page = client.get("/_console/sign-in")
-    assert page.status_code == 200
-    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-
-
 def signed_in(origin) -> tuple[httpx.Client, str]:
-    """(a client with a live session, the session's CSRF token)."""
-    client = browser(origin)
-    answer = client.post("/_console/sign-in", data={"csrf": sign_in_form(client), "token": TOKEN})
-    assert answer.status_code == 303 and answer.headers["location"] == "/_console/"
-    page = client.get("/_console/")
-    assert page.status_code == 200
-    return client, re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return signed_in_with(origin, TOKEN)
 
 
 def assert_console_headers(answer):
@@ -163,7 +147,7 @@ def test_browse_lists_the_files_as_links_named_by_their_names(origin):
     client, _ = signed_in(origin)
     page = client.get("/_console/browse/campaigns")
     assert page.status_code == 200
-    assert '<a href="/campaigns/promo.jpg">promo.jpg</a>' in page.text
+    assert '<a href="/_console/file/campaigns/promo.jpg">promo.jpg</a>' in page.text
     assert "max-age=86400" in page.text  # the folder's policy
 
 
@@ -192,14 +176,15 @@ def test_a_large_folder_is_paged_sorted_and_filtered(origin):
         (folder / f"f{number:04}.pdf").write_bytes(b"%PDF-1.4" + b" " * number)
     client, _ = signed_in(origin)
     first = client.get("/_console/browse/many").text
-    assert first.count('<a href="/many/f') == 100 and "Page 1 of 3 (250 files)" in first
+    assert first.count('<a href="/_console/file/many/f') == 100
+    assert "Page 1 of 3 (250 files)" in first
     assert 'rel="next"' in first and 'rel="prev"' not in first
     last = client.get("/_console/browse/many", params={"page": "3"}).text
-    assert last.count('<a href="/many/f') == 50 and ">f0249.pdf<" in last
+    assert last.count('<a href="/_console/file/many/f') == 50 and ">f0249.pdf<" in last
     largest = client.get("/_console/browse/many", params={"sort": "size", "order": "desc"}).text
     assert largest.index(">f0249.pdf<") < largest.index(">f0248.pdf<")
     assert 'aria-sort="descending"' in largest
     found = client.get("/_console/browse/many", params={"filter": "F012"}).text
-    assert found.count('<a href="/many/f') == 10 and "(10 files)" in found
+    assert found.count('<a href="/_console/file/many/f') == 10 and "(10 files)" in found
     none = client.get("/_console/browse/many", params={"filter": "<script>"}).text
     assert "No file matches the filter." in none and "<script>" not in none  # escaped

@@ -13,7 +13,6 @@ from typing import TextIO
 
 from origin.app import make_storage
 from origin.cli.errors import CommandError
-from origin.cli.whatsapp import stored_report
 from origin.cloudapi.failures import (
     Failure,
     Fetch,
@@ -25,6 +24,7 @@ from origin.cloudapi.failures import (
 )
 from origin.cloudapi.statuses import kept, sent
 from origin.config import Config
+from origin.upload.stored import stored_report
 
 
 def run_failures(
@@ -67,8 +67,8 @@ async def _gather(config: Config, since: int, fetches: list[Fetch], now: float) 
                 failures.append(joined(status, None, None, ()))
                 continue
             if path not in verdicts:
-                report = await stored_report(storage, path)
-                verdicts[path] = report.verdict if report is not None else None
+                stored = await stored_report(storage, path)
+                verdicts[path] = stored.report.verdict if stored is not None else None
             found = fetches_before(fetches, path, status.timestamp)
             failures.append(joined(status, path, verdicts[path], found))
         return failures

@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TextIO
 
 from origin.app import BRIDGE_AREA, make_storage
@@ -25,12 +23,10 @@ from origin.cloudapi.media_ids import MediaId, to_renew
 from origin.cloudapi.messages import MessageError, message_body
 from origin.cloudapi.statuses import record_sent
 from origin.config import Config, Number
-from origin.serve.paths import storage_path
 from origin.upload.refusal import Refused
-from origin.whatsapp.inspection import inspect_file
-from origin.whatsapp.problems import ERROR, Report, base_name
+from origin.upload.stored import stored_report
+from origin.whatsapp.problems import ERROR, base_name
 from storage.base import Storage
-from storage.copying import copy_to_file
 from storage.uploads import WorkArea
 
 RENEWING_AT_ONCE = 4  # uploads in flight during a renew: the provider's limits are per number
@@ -238,23 +234,12 @@ def run_message(config: Config, request: MessageRequest, out: TextIO) -> int:
 async def _whatsapp_type(storage: Storage, url_path: str) -> str:
     """The message type the file goes as; a file ``check`` rejects is refused
     here, by link as by ID: Meta would accept the request and fail the message."""
-    report = await stored_report(storage, url_path)
-    if report is None:
+    stored = await stored_report(storage, url_path)
+    if stored is None:
         raise Refused(404, "not_found", f"no file is stored at {url_path}", url_path)
+    report = stored.report
     if report.verdict == "reject" or report.whatsapp_type is None:
         rejected = [problem.message for problem in report.problems if problem.level == ERROR]
         why = rejected[0] if rejected else "not a type WhatsApp sends as media"
         raise Refused(422, "rejected", f"{url_path}: WhatsApp would refuse it: {why}", url_path)
     return report.whatsapp_type
-
-
-async def stored_report(storage: Storage, url_path: str) -> Report | None:
-    """``check``'s report on the bytes now at ``url_path``; None when none are."""
-    path = storage_path(url_path)
-    if path is None:
-        return None
-    with tempfile.TemporaryDirectory(prefix="media-origin-whatsapp-") as folder:
-        local = Path(folder) / (base_name(url_path) or "file")
-        if await copy_to_file(storage, path, local) is None:
-            return None
-        return await asyncio.to_thread(inspect_file, local, url_path)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from origin.config import Config, LogConfig
 from origin.ops.clients import Clients
 from origin.ops.log_lines import Clock, LineBatcher, line_pieces, milliseconds
+from origin.ops.meta_fetches import META_FETCHES
 from origin.ops.request_counts import COUNTS, Tally
 from origin.policy import PolicyTable
 from origin.serve.paths import RESERVED_PATHS
@@ -201,6 +202,8 @@ class Observer:
                 self.counts.meta_fetches += 1
             if self.counts.unpublished:
                 self.counts.moved()
+        if entry.meta:
+            META_FETCHES.saw(key[1], key[3])
         if self.writing:
             opening = ""
             if self.json:
