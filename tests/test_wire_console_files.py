@@ -193,6 +193,26 @@ def test_a_stored_script_file_is_never_embedded_in_a_console_page(session, name)
     assert served.headers["content-security-policy"] == "sandbox"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_console/file/campaigns/promo.jpg",
+        "/_console/file/campaigns/page.svg",
+        "/_console/file/campaigns/nothing.jpg",
+        "/_console/browse/campaigns/may/",
+        "/_console/jobs/AAAAAAAAAAAAAAAA",
+        "/_console/static/uploads.js",
+    ],
+)
+def test_every_page_and_answer_carries_the_consoles_headers(session, path):
+    client, _ = session
+    answer = client.get(path)
+    assert answer.status_code in (200, 404), (path, answer.status_code)
+    assert answer.headers["content-security-policy"].startswith("default-src 'none'")
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers.get_list("cache-control") == ["no-store"]
+
+
 def test_console_writes_without_a_session_are_refused(origin):
     client = browser(origin)
     assert client.put("/_console/files/campaigns/x.jpg", content=b"x").status_code == 403
