@@ -70,7 +70,9 @@ def main() -> int:
             print("| page | first ms | median ms | p95 ms | worst ms | target p95 < 100 ms |")
             print("|---|---:|---:|---:|---:|---|")
             for name, params in pages.items():
-                first, times = _timed(client, "/_console/browse/big", params, args.requests, deadline)
+                first, times = _timed(
+                    client, "/_console/browse/big", params, args.requests, deadline
+                )
                 p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
                 verdict = "met" if p95 < TARGET_MS else "missed"
                 print(

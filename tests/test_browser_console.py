@@ -114,9 +114,19 @@ def wait_until(page, expression: str, seconds: float = 20.0) -> None:
     """Poll ``expression`` from here: Playwright's wait_for_function evaluates a
     string in the page, which the console's CSP (no eval) rightly refuses."""
     deadline = time.monotonic() + seconds
-    while not page.evaluate(expression):
+    while not _evaluated(page, expression):
         assert time.monotonic() < deadline, f"not within {seconds} s: {expression}"
         time.sleep(0.05)
+
+
+def _evaluated(page, expression: str) -> object:
+    """The expression's value; False while the page is navigating (no context yet)."""
+    try:
+        return page.evaluate(expression)
+    except playwright.Error as error:
+        if "context was destroyed" in str(error) or "navigat" in str(error):
+            return False
+        raise
 
 
 def upload_row(page, path: str):

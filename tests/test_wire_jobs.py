@@ -106,6 +106,11 @@ def test_a_long_conversion_is_a_job_with_progress_until_the_file_appears(tmp_pat
         assert work_folders(origin) == []  # every conversion's folder removed
 
 
+def job_states(origin) -> list[str]:
+    records = (origin.root / ".media-origin/jobs").glob("*.json")
+    return [json.loads(record.read_bytes())["state"] for record in records]
+
+
 def test_a_client_that_goes_away_does_not_stop_its_conversion(tmp_path, long_video):
     """The whole body sent, then the connection closed while the conversion runs
     (the request still waiting for its answer: job_after is long). Closing right
@@ -130,8 +135,10 @@ def test_a_client_that_goes_away_does_not_stop_its_conversion(tmp_path, long_vid
         while not file.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert file.exists() and inspect_file(file, "/gone/long.mp4").verdict != "reject"
-        records = list((origin.root / ".media-origin/jobs").glob("*.json"))
-        assert [json.loads(r.read_bytes())["state"] for r in records] == ["done"]
+        # The file is made visible first, then its job's record says done.
+        while time.monotonic() < deadline and job_states(origin) != ["done"]:
+            time.sleep(0.05)
+        assert job_states(origin) == ["done"]
         assert "Traceback" not in origin.stderr()
 
 

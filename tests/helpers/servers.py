@@ -58,6 +58,7 @@ class RunningServer:
     bucket: Bucket | None = None  # the S3 backend's bucket, else files live in root
     output: Any = None  # the server's stdout and stderr, as files
     errors: Any = None
+    spool: Path | None = None  # the server's TMPDIR
 
     def stdout(self) -> str:
         self.output.seek(0)
@@ -74,7 +75,7 @@ class RunningServer:
     def stored(self) -> set[str]:
         """Every stored file, and every upload left behind, by relative path."""
         if self.bucket is not None:
-            spool = Path(tempfile.gettempdir())
+            spool = self.spool or Path(tempfile.gettempdir())
             return self.bucket.keys() | {p.name for p in spool.glob("media-origin-*.part")}
         return {
             str(path.relative_to(self.root))
@@ -165,6 +166,12 @@ def start_server(
     socket before its workers start). ``new_session``: the server leads a process
     group of its own, so a test can signal the group as a shell would."""
     port = free_port()
+    # A temporary folder of its own (S3 uploads spool there): stored() looks for
+    # uploads left behind in it, which the global one would mix with other tests'.
+    env = dict(env or {})
+    spool = Path(
+        env.setdefault("TMPDIR", tempfile.mkdtemp(prefix="server-tmp-", dir=config.parent))
+    )
     argv = command or [
         *(sys.executable, "-m", "origin", "serve", "--config", str(config), "--server", server)
     ]
@@ -172,13 +179,13 @@ def start_server(
     process = subprocess.Popen(
         argv,
         cwd=cwd or REPO,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **env},
         start_new_session=new_session,
         # Files, not pipes: a pipe nobody reads fills up and blocks the access log.
         stdout=(output := tempfile.TemporaryFile()),  # noqa: SIM115 - closed by stop()
         stderr=(errors := tempfile.TemporaryFile()),  # noqa: SIM115
     )
-    server = RunningServer(process, port, root, config, output=output, errors=errors)
+    server = RunningServer(process, port, root, config, output=output, errors=errors, spool=spool)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
