@@ -74,12 +74,12 @@ class S3Calls:
         method = getattr(self.client, operation)
         return await self.wait(self.submit(partial(method, Bucket=self.bucket, **kwargs)))
 
-    async def folder(self, prefix: str) -> tuple[list[str], list[str]]:
+    async def folder(self, prefix: str, page_size: int = 1000) -> tuple[list[str], list[str]]:
         """(the names of the keys, of the folders) directly under ``prefix``: every
-        page of a ``/``-delimited listing (1,000 keys a page)."""
+        page of a ``/``-delimited listing (1,000 keys a page, S3's most)."""
         files: list[str] = []
         folders: list[str] = []
-        asked: dict[str, Any] = {"Prefix": prefix, "Delimiter": "/"}
+        asked: dict[str, Any] = {"Prefix": prefix, "Delimiter": "/", "MaxKeys": page_size}
         for _ in range(MAX_LISTING_PAGES):
             listing = await self.call("list_objects_v2", **asked)
             files += [entry["Key"][len(prefix) :] for entry in listing.get("Contents", [])]
