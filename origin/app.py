@@ -83,7 +83,7 @@ class MediaOrigin:
             config, storage, WorkArea(BRIDGE_AREA), count_media_ids if counting else None
         )
         self.count_statuses = count_statuses if counting else None
-        self.console_pages = self.console(representations) if config.console.enabled else None
+        self.console_pages = console_for(self, representations) if config.console.enabled else None
         self.method_not_allowed = plain(
             405,
             "Method Not Allowed",
@@ -129,6 +129,10 @@ class MediaOrigin:
         if new is None:
             return False
         self.files.apply(new.policies)
+        # Conversion, links and the console read the folder policies from their config.
+        for holder in (self.api, self.bridge, self.console_pages):
+            if holder is not None:
+                holder.config = new
         self.config = new  # the access log sees the new one at its next request
         logger.warning("reload: %s applied", new.path)
         return True
@@ -208,11 +212,20 @@ class MediaOrigin:
         else:
             await handle_media(self.bridge, scope, receive, send)
 
-    def console(self, representations: Representations) -> Console:
-        """The console, doing its writes as the token holder's (its session stands in)."""
-        jobs = self.api.conversions.jobs
-        services = Services(self.token_holders_write, representations, self.bridge, jobs.load)
-        return Console(self.config, self.storage, services)
+
+def console_for(origin: MediaOrigin, representations: Representations) -> Console:
+    """The console, doing its writes as the token holder's (its session stands in),
+    shown Meta's fetches when the access log observes requests (log or metrics on)."""
+    config = origin.config
+    observed = config.metrics.enabled or config.log.access != "off"
+    services = Services(
+        origin.token_holders_write,
+        representations,
+        origin.bridge,
+        origin.api.conversions.jobs.load,
+        META_FETCHES.of if observed else None,
+    )
+    return Console(config, origin.storage, services)
 
 
 async def folder_listing(api: Api, scope: Scope, receive: Receive, send: Send) -> None:
@@ -263,10 +276,7 @@ def make_storage(config: Config, diagnostic: bool = False) -> Storage:
 
 def build_app(config: Config) -> ASGIApp:
     """The app as every server runs it: the router, wrapped in the access log."""
-    origin = MediaOrigin(config)
-    if origin.console_pages is not None:  # the console shows what the log saw of Meta
-        origin.console_pages.services.meta_fetches = META_FETCHES.of
-    return AccessLog(origin)
+    return AccessLog(MediaOrigin(config))
 
 
 def create_app(config_path: str | os.PathLike[str] | None = None) -> ASGIApp:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import time
 from html import unescape
 from urllib.parse import urlsplit
 
@@ -219,3 +221,24 @@ def test_console_writes_without_a_session_are_refused(origin):
     assert client.post("/_console/delete/campaigns/promo.jpg", data={}).status_code == 403
     assert client.get("/_console/jobs/AAAAAAAAAAAAAAAA").status_code == 303
     assert (origin.root / "campaigns/promo.jpg").exists()
+
+
+def test_a_reload_reaches_the_console(tmp_path):
+    """SIGHUP applies new folder policies to the console as to serving: the folder
+    page names the new Cache-Control (it kept the start-up config before)."""
+    root = tmp_path / "media"
+    (root / "campaigns").mkdir(parents=True)
+    fx.image(root / "campaigns/promo.jpg")
+    body = '[api]\ntoken_env = "CONSOLE_FILES_TOKEN"\n\n[console]\nenabled = true\n\n'
+    policy = '[policy."/campaigns"]\ncache_control = "max-age={}"\n'
+    config = write_config(tmp_path, body + policy.format(60))
+    with start_server(config, root, env={"CONSOLE_FILES_TOKEN": TOKEN}) as origin:
+        client, _ = signed_in(origin, TOKEN)
+        assert "Cache-Control: max-age=60<" in client.get("/_console/browse/campaigns").text
+        config.write_text(config.read_text().replace("max-age=60", "max-age=120"))
+        origin.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "reload:" not in origin.stderr() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.get("/campaigns/promo.jpg").headers["cache-control"] == "max-age=120"
+        assert "Cache-Control: max-age=120<" in client.get("/_console/browse/campaigns").text

@@ -13,6 +13,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from origin.console.browse import Folders, file_link, folder_link
+from origin.console.file_page import first_number
 from origin.serve.paths import storage_path
 from origin.serve.sender import send_response
 from origin.upload.jobs import job_answer
@@ -52,7 +53,7 @@ class Actions:
     async def media_id(self, url_path: str) -> Response:
         """Upload the file to the provider now (or reuse its valid ID); back to its page."""
         try:
-            await self.services.bridge.ensure(url_path, _first_number(self.services.bridge))
+            await self.services.bridge.ensure(url_path, first_number(self.services.bridge.whatsapp))
         except Refused as refused:
             return PlainTextResponse(f"No media ID: {refused.message}", refused.status)
         return RedirectResponse(file_link(url_path), 303)
@@ -93,8 +94,3 @@ def _reason(body: bytes) -> str:
         return str(json.loads(body).get("message", "the storage refused"))
     except (ValueError, AttributeError):
         return "the storage refused"
-
-
-def _first_number(bridge) -> str | None:
-    numbers = bridge.whatsapp.numbers
-    return numbers[0].phone_number_id if numbers else None

@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 from origin.console.listing import SORTS, Entry, Page, View, page_of, query_for
@@ -60,64 +62,62 @@ class Folders:
     def __init__(self, storage: Storage, verdicts: Verdicts) -> None:
         self.storage = storage
         self.verdicts = verdicts
-        self._listings: dict[str, tuple[float, list[Entry], dict[str, FileStat]]] = {}
-        self._names_kept: dict[str, tuple[float, FolderNames, list[Entry]]] = {}
+        # (what, folder) -> (until when, what was read): "names" or "stats"
+        self._kept: dict[tuple[str, str], tuple[float, Any]] = {}
 
     def changed(self, prefix: str) -> None:
         """A write into the folder: what was kept of it no longer holds."""
-        self._listings.pop(prefix, None)
-        self._names_kept.pop(prefix, None)
+        for what in ("names", "stats"):
+            self._kept.pop((what, prefix), None)
 
     async def page(self, prefix: str, view: View, policy: Policy) -> FolderPage:
-        names, entries = await self._names(prefix)
-        stats: dict[str, FileStat] = {}
-        if view.sort in STAT_SORTS:
-            entries, stats = await self._listing(prefix)
-        shown = page_of(entries, view)
-        stats = stats or await self._stats(prefix, [entry.name for entry in shown.entries])
-        present = [entry for entry in shown.entries if entry.name in stats]
+        names, entries = await self._read("names", prefix, self._names)
+        if view.sort in STAT_SORTS:  # every file's stat decides the order
+            entries, stats = await self._read("stats", prefix, self._listing)
+            shown = page_of(entries, view)
+        else:  # names decide it: only the page's files are stat'ed
+            shown = page_of(entries, view)
+            stats = await self._stats(prefix, [entry.name for entry in shown.entries])
+        present = [(entry, url_path(prefix, entry.name)) for entry in shown.entries]
+        present = [(entry, path) for entry, path in present if entry.name in stats]
         reports = await self.verdicts.of_page(
-            [(url_path(prefix, entry.name), stats[entry.name].version) for entry in present]
+            [(path, stats[entry.name].version) for entry, path in present]
         )
         rows = tuple(
-            _row(prefix, entry, stats[entry.name], reports.get(url_path(prefix, entry.name)))
-            for entry in present
+            _row(entry, path, stats[entry.name], reports.get(path)) for entry, path in present
         )
         folders = tuple(
-            (name, folder_link(f"{prefix}/{name}" if prefix else name))
+            (name, folder_link(url_path(prefix, name).lstrip("/")))
             for name in names.folders
             if shown.number == 1 and view.filter.casefold() in name.casefold()
         )
         return FolderPage("/" + prefix, folders, rows, shown, policy)
 
-    async def _stats(self, prefix: str, names: list[str]) -> dict[str, FileStat]:
-        """The page's files, stat'ed together (one round trip's time on S3)."""
-        found = await asyncio.gather(
-            *(self.storage.stat(f"{prefix}/{n}".lstrip("/")) for n in names)
-        )
-        return {name: stat for name, stat in zip(names, found, strict=True) if stat is not None}
+    async def _read(self, what: str, prefix: str, read: Callable[[str], Awaitable[Any]]) -> Any:
+        """What ``read`` gives for the folder, kept for LISTING_SECONDS."""
+        kept = self._kept.get((what, prefix))
+        now = time.monotonic()
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        value = await read(prefix)
+        remember(self._kept, (what, prefix), (now + LISTING_SECONDS, value), MAX_LISTINGS)
+        return value
 
     async def _names(self, prefix: str) -> tuple[FolderNames, list[Entry]]:
         """The folder's names, and an entry for each (no size or time yet)."""
-        kept = self._names_kept.get(prefix)
-        now = time.monotonic()
-        if kept is not None and kept[0] > now:
-            return kept[1], kept[2]
         names = await self.storage.names(prefix)
-        entries = [Entry(name, 0, type_of(name), 0.0) for name in names.files]
-        remember(self._names_kept, prefix, (now + LISTING_SECONDS, names, entries), MAX_LISTINGS)
-        return names, entries
+        return names, [Entry(name, 0, type_of(name), 0.0) for name in names.files]
 
     async def _listing(self, prefix: str) -> tuple[list[Entry], dict[str, FileStat]]:
-        kept = self._listings.get(prefix)
-        now = time.monotonic()
-        if kept is not None and kept[0] > now:
-            return kept[1], kept[2]
         listed = await self.storage.list(prefix)
         entries = [Entry(name, stat.size, type_of(name), stat.mtime) for name, stat in listed]
-        stats = dict(listed)
-        remember(self._listings, prefix, (now + LISTING_SECONDS, entries, stats), MAX_LISTINGS)
-        return entries, stats
+        return entries, dict(listed)
+
+    async def _stats(self, prefix: str, names: list[str]) -> dict[str, FileStat]:
+        """The page's files, stat'ed together (one round trip's time on S3)."""
+        paths = [url_path(prefix, name).lstrip("/") for name in names]
+        found = await asyncio.gather(*(self.storage.stat(path) for path in paths))
+        return {name: stat for name, stat in zip(names, found, strict=True) if stat is not None}
 
 
 def url_path(prefix: str, name: str) -> str:
@@ -133,11 +133,11 @@ def file_link(path: str) -> str:
     return quote(f"/_console/file{path}")
 
 
-def _row(prefix: str, entry: Entry, stat: FileStat, report: Report | None) -> Row:
+def _row(entry: Entry, path: str, stat: FileStat, report: Report | None) -> Row:
     problems = tuple(problem.message for problem in report.problems) if report else ()
     return Row(
         name=entry.name,
-        link=file_link(url_path(prefix, entry.name)),
+        link=file_link(path),
         size=format_size(stat.size),
         content_type=entry.content_type,
         modified=iso_time(stat.mtime),

@@ -19,7 +19,7 @@ from origin.cloudapi.bridge import Answer, Bridge, links
 from origin.cloudapi.messages import MessageError, message_body
 from origin.cloudapi.statuses import kept, sent
 from origin.cloudapi.webhooks import ADVICE, classify
-from origin.config import Config
+from origin.config import Config, WhatsAppConfig
 from origin.console.browse import iso_time
 from origin.serve.links import signed_url
 from origin.serve.representations import Representations
@@ -127,6 +127,11 @@ def _signed_links(config: Config, url_path: str) -> list[tuple[str, str]]:
     ]
 
 
+def first_number(whatsapp: WhatsAppConfig) -> str | None:
+    """The number the console's media IDs belong to (an ID belongs to one)."""
+    return whatsapp.numbers[0].phone_number_id if whatsapp.numbers else None
+
+
 async def _media_id(
     config: Config, bridge: Bridge, url_path: str
 ) -> tuple[Answer | None, str | None]:
@@ -134,7 +139,7 @@ async def _media_id(
     if not config.whatsapp.configured:
         return None, None
     try:
-        return await bridge.current(url_path, config.whatsapp.numbers[0].phone_number_id), None
+        return await bridge.current(url_path, first_number(config.whatsapp)), None
     except Refused as refused:  # several numbers and none chosen, or the file just went
         return None, refused.message
 

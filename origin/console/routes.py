@@ -23,7 +23,7 @@ from origin.cloudapi.bridge import Bridge
 from origin.config import Config
 from origin.console.actions import Actions
 from origin.console.browse import Folders, columns, folder_link
-from origin.console.file_page import SIGNED_FOR, file_view
+from origin.console.file_page import file_view
 from origin.console.forms import read_form
 from origin.console.headers import CONSOLE_HEADERS
 from origin.console.listing import query_for, view_from
@@ -52,7 +52,7 @@ class Services:
     representations: Representations
     bridge: Bridge
     load_job: Callable[[str], Awaitable[Job | None]]
-    meta_fetches: Callable | None = None  # path -> PathFetches | None, from the access log
+    meta_fetches: Callable | None  # path -> PathFetches | None; None: requests not observed
 
 
 class Console:
@@ -174,13 +174,10 @@ class Console:
             )
         if view is None:
             return self.missing(request, session, f"No file is stored at {url_path}.")
-        prefix = url_path.rsplit("/", 1)[0].strip("/")
         context = {
             "file": view,
             "size": format_size(view.stat.size),
-            "parents": _parents(prefix),
-            "folder_link": folder_link(prefix),
-            "signed_for": SIGNED_FOR,
+            "parents": _parents(url_path.rsplit("/", 1)[0].strip("/")),
             "csrf": session.csrf,
         }
         return self.page(request, "file.html", context)
